@@ -1,0 +1,70 @@
+# Task recipes. `make run` serves the API, `make test` runs lint and the suite; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt migrate seed shell db-start db-stop db-status up down clean
+
+help: ## List the recipes
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.base-installed: requirements/base.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/base.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@ $(VENV)/.base-installed
+
+run: $(VENV)/.base-installed migrate ## Serve the API with gunicorn on 127.0.0.1:$PORT (JSON logs on stdout)
+	PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
+
+test: $(VENV)/.dev-installed ## Lint, check formatting, run the whole suite on PostgreSQL
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest
+
+lint: $(VENV)/.dev-installed ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.dev-installed ## Fix lint and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(VENV)/.base-installed ## Apply migrations and create the cache table
+	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
+
+seed: migrate ## Load demo data
+	$(MANAGE) seed_demo
+
+shell: $(VENV)/.base-installed ## Django shell
+	$(MANAGE) shell
+
+db-start: $(VENV)/.base-installed ## Start the embedded PostgreSQL (done automatically when needed)
+	$(BIN)/python -m config.embedded_postgres start
+
+db-stop: $(VENV)/.base-installed ## Stop the embedded PostgreSQL (it outlives the processes that use it)
+	$(BIN)/python -m config.embedded_postgres stop
+
+db-status: $(VENV)/.base-installed ## Is the embedded PostgreSQL running?
+	$(BIN)/python -m config.embedded_postgres status
+
+up: ## docker compose: PostgreSQL 16 and the API on :8000
+	docker compose up --build -d
+
+down: ## docker compose: stop and remove the containers
+	docker compose down
+
+clean: db-stop ## Stop the embedded database and delete .venv and .data
+	rm -rf $(VENV) .data

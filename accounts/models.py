@@ -1,0 +1,88 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    ADMIN = "ADMIN", "Admin"
+    INVENTORY_MANAGER = "INVENTORY_MANAGER", "Inventory manager"
+    CUSTOMER = "CUSTOMER", "Customer"
+
+
+STAFF_ROLES = frozenset({Role.ADMIN, Role.INVENTORY_MANAGER})
+
+
+class UserManager(BaseUserManager):
+    """Used by ``createsuperuser`` and the ``accounts.services`` functions."""
+
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        user = self.model(email=self.normalize_email(email).strip().lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        fields["role"] = Role.ADMIN
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(email=username.strip().lower())
+
+
+class User(AbstractBaseUser):
+    """An account: the email is the login, the role decides what it may do.
+
+    Emails are stored lower-case (a CHECK constraint holds it), so the unique index on ``email``
+    makes them unique case-insensitively.
+
+    There is no ``is_staff``/``is_superuser`` column: both follow from ``role``, so they can never
+    disagree with it. Admins hold every permission; inventory managers manage inventory and orders.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(max_length=254, unique=True)
+    role = models.CharField(max_length=32, choices=Role.choices, default=Role.CUSTOMER)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(email=Lower("email")), name="user_email_lowercase"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_staff(self) -> bool:
+        return self.is_active and self.role in STAFF_ROLES
+
+    @property
+    def is_superuser(self) -> bool:
+        return self.is_active and self.role == Role.ADMIN
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        if self.is_superuser:
+            return True
+        return self.is_staff and perm.split(".", 1)[0] in {"inventory", "orders"}
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        if self.is_superuser:
+            return True
+        return self.is_staff and app_label in {"inventory", "orders"}

@@ -1,0 +1,83 @@
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import Role
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+
+@pytest.fixture
+def password() -> str:
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def user_factory():
+    return UserFactory
+
+
+@pytest.fixture
+def customer(user_factory):
+    return user_factory(role=Role.CUSTOMER)
+
+
+@pytest.fixture
+def admin_user(user_factory):
+    return user_factory(role=Role.ADMIN)
+
+
+@pytest.fixture
+def inventory_manager(user_factory):
+    return user_factory(role=Role.INVENTORY_MANAGER)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(api_client, password) -> Callable[..., APIClient]:
+    """An API client carrying a real access token for ``user`` (obtained through /auth/login)."""
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        response = client.post("/auth/login", {"email": user.email, "password": password}, format="json")
+        assert response.status_code == 200, response.content
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+        return client
+
+    return make
+
+
+def run_in_threads(function: Callable, calls: list[dict]) -> list:
+    """Run ``function(**kwargs)`` for each call at the same moment, each thread on its own connection.
+
+    Returns what each call returned or raised, in the order of ``calls``.
+    """
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = [None] * len(calls)
+
+    def worker(index: int, kwargs: dict) -> None:
+        try:
+            barrier.wait()
+            outcomes[index] = function(**kwargs)
+        except Exception as exc:
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, kwargs)) for i, kwargs in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def in_threads():
+    return run_in_threads
