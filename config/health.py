@@ -17,9 +17,7 @@ def database_ping() -> bool:
         return False
 
 
-HealthSerializer = inline_serializer(
-    "Health", {"status": serializers.CharField(), "database": serializers.CharField()}
-)
+HealthSerializer = inline_serializer("Health", {"status": serializers.CharField(), "database": serializers.CharField()})
 
 
 class HealthView(APIView):
