@@ -6,7 +6,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
 
 
 @pytest.fixture
@@ -17,6 +17,16 @@ def password() -> str:
 @pytest.fixture
 def user_factory():
     return UserFactory
+
+
+@pytest.fixture
+def product_factory():
+    return ProductFactory
+
+
+@pytest.fixture
+def product(product_factory):
+    return product_factory()
 
 
 @pytest.fixture
