@@ -5,6 +5,9 @@ checks every line, raises one error naming every line that fails, then moves sto
 guarded ``UPDATE`` of ``F()`` expressions and writes one ledger row per product with
 ``bulk_create``, all in one transaction. The number of queries does not depend on the number of
 products.
+
+``stock_reserve``, ``stock_release`` and ``stock_commit`` run inside their caller's transaction
+(an order's) without a savepoint: if they raise, the whole transaction is rolled back.
 """
 
 from collections.abc import Callable, Sequence
@@ -127,10 +130,16 @@ def _short_lines(requested: dict[int, int], locked: dict[int, Product], have: Ca
     ]
 
 
-@transaction.atomic
-def stock_reserve(
-    *, lines: Sequence[StockLine], actor: User | None, order_id: UUID | None = None
-) -> list[StockMovement]:
+@dataclass(frozen=True)
+class Reservation:
+    """What ``stock_reserve`` did: the products as locked (name, sku and price are current) and the ledger rows."""
+
+    products: dict[int, Product]
+    movements: list[StockMovement]
+
+
+@transaction.atomic(savepoint=False)
+def stock_reserve(*, lines: Sequence[StockLine], actor: User | None, order_id: UUID | None = None) -> Reservation:
     """Move stock from available to reserved for every line, all or nothing."""
     requested = _merge(lines)
     locked = _lock_for_sale(list(requested))
@@ -138,7 +147,8 @@ def stock_reserve(
     if short:
         raise InsufficientStock("Not enough stock for some items.", lines=short)
     changes = [_Change(pid, -quantity, quantity) for pid, quantity in sorted(requested.items())]
-    return _stock_apply(changes=changes, kind=MovementKind.RESERVE, actor=actor, order_id=order_id)
+    movements = _stock_apply(changes=changes, kind=MovementKind.RESERVE, actor=actor, order_id=order_id)
+    return Reservation(products=locked, movements=movements)
 
 
 def _reserved_move(
@@ -156,7 +166,7 @@ def _reserved_move(
     return _stock_apply(changes=changes, kind=kind, actor=actor, order_id=order_id)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def stock_release(
     *, lines: Sequence[StockLine], actor: User | None, order_id: UUID | None = None
 ) -> list[StockMovement]:
@@ -164,7 +174,7 @@ def stock_release(
     return _reserved_move(lines=lines, actor=actor, order_id=order_id, kind=MovementKind.RELEASE, to_available=True)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def stock_commit(
     *, lines: Sequence[StockLine], actor: User | None, order_id: UUID | None = None
 ) -> list[StockMovement]:

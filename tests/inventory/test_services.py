@@ -88,9 +88,10 @@ def test_stock_reserve_moves_available_to_reserved_and_writes_the_ledger(product
     a, b = product_factory(stock_quantity=10), product_factory(stock_quantity=5)
     order_id = uuid.uuid4()
 
-    movements = stock_reserve(
+    reservation = stock_reserve(
         lines=[StockLine(a.pk, 3), StockLine(b.pk, 5), StockLine(a.pk, 1)], actor=customer, order_id=order_id
     )
+    movements = reservation.movements
 
     assert balances(a, b) == [(6, 4), (0, 5)]
     assert sorted((m.product_id, m.kind, m.available_delta, m.reserved_delta) for m in movements) == [
@@ -100,13 +101,15 @@ def test_stock_reserve_moves_available_to_reserved_and_writes_the_ledger(product
     assert {(m.available_after, m.reserved_after) for m in movements} == {(6, 4), (0, 5)}
     assert {m.order_id for m in movements} == {order_id}
     assert Product.objects.get(pk=a.pk).version == 2
+    assert set(reservation.products) == {a.pk, b.pk}
+    assert reservation.products[a.pk].price == a.price
 
 
 def test_stock_reserve_lists_every_short_line_and_changes_nothing(product_factory, customer):
     a, b, c = product_factory(stock_quantity=2), product_factory(stock_quantity=9), product_factory(stock_quantity=0)
     before = StockMovement.objects.count()
 
-    with pytest.raises(InsufficientStock) as excinfo:
+    with pytest.raises(InsufficientStock) as excinfo, transaction.atomic():
         stock_reserve(lines=[StockLine(a.pk, 3), StockLine(b.pk, 9), StockLine(c.pk, 1)], actor=customer)
 
     assert excinfo.value.details == {
@@ -122,7 +125,7 @@ def test_stock_reserve_lists_every_short_line_and_changes_nothing(product_factor
 def test_stock_reserve_refuses_unknown_and_inactive_products(product_factory, customer):
     active, inactive = product_factory(), product_factory(is_active=False)
 
-    with pytest.raises(ProductsUnavailable) as excinfo:
+    with pytest.raises(ProductsUnavailable) as excinfo, transaction.atomic():
         stock_reserve(lines=[StockLine(active.pk, 1), StockLine(inactive.pk, 1), StockLine(999999, 1)], actor=customer)
 
     assert excinfo.value.details == {"product_ids": [inactive.pk, 999999]}
@@ -130,7 +133,7 @@ def test_stock_reserve_refuses_unknown_and_inactive_products(product_factory, cu
 
 
 def test_stock_reserve_refuses_non_positive_quantities(product, customer):
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="positive"), transaction.atomic():
         stock_reserve(lines=[StockLine(product.pk, 0)], actor=customer)
 
 
@@ -157,7 +160,7 @@ def test_stock_commit_removes_reserved_stock(product, customer):
 def test_reserved_moves_refuse_more_than_is_reserved(product, customer, operation):
     stock_reserve(lines=[StockLine(product.pk, 2)], actor=customer)
 
-    with pytest.raises(InsufficientReservedStock) as excinfo:
+    with pytest.raises(InsufficientReservedStock) as excinfo, transaction.atomic():
         operation(lines=[StockLine(product.pk, 3)], actor=customer)
 
     assert excinfo.value.details["lines"] == [
