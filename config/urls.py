@@ -11,6 +11,7 @@ urlpatterns = [
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
     path("", include("inventory.urls")),
+    path("", include("orders.urls")),
 ]
 
 handler400 = "config.errors.bad_request"

@@ -1,8 +1,7 @@
-from rest_framework.routers import SimpleRouter
-
+from config.routers import OptionalSlashRouter
 from inventory.views import ProductViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("products", ProductViewSet, basename="product")
 
 urlpatterns = router.urls

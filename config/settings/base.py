@@ -1,6 +1,7 @@
 """Settings shared by every environment; all configuration comes from the environment."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -162,3 +163,9 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 
 LOGGING = logging_configure(level=LOG_LEVEL)
 STOCK_LOCK_TIMEOUT_MS = env.int("STOCK_LOCK_TIMEOUT_MS", default=5000)
+
+# Orders
+SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="0.00")).quantize(Decimal("0.01"))
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.MockGateway")
+MOCK_PAYMENT_FAIL = env.bool("MOCK_PAYMENT_FAIL", default=False)
+DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=3)

@@ -1,0 +1,54 @@
+"""Database helpers shared by the apps' services."""
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import psycopg
+import structlog
+from django.conf import settings
+from django.db import OperationalError
+
+from config.exceptions import DomainError
+
+logger = structlog.get_logger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRYABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
+
+class DatabaseBusy(DomainError):
+    """A lock could not be had in time, or a deadlock kept recurring: the client may retry."""
+
+    code = "database_busy"
+    status = 503
+
+
+def retry_on_conflict(function: Callable[P, R]) -> Callable[P, R]:
+    """Run a transactional service again after a deadlock or serialization failure.
+
+    Ordered locking should make both impossible; this is the safety net. After
+    ``DB_RETRY_ATTEMPTS`` tries, or at once on a ``lock_timeout``, the caller gets ``DatabaseBusy``.
+    Wrap the function that owns the (durable) transaction, so each try starts afresh.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempts = settings.DB_RETRY_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as exc:
+                cause = exc.__cause__
+                if isinstance(cause, psycopg.errors.LockNotAvailable):
+                    raise DatabaseBusy("The data is busy; retry shortly.", reason="lock_timeout") from exc
+                if not isinstance(cause, RETRYABLE):
+                    raise
+                error = type(cause).__name__
+                logger.warning("transaction_retry", function=function.__name__, attempt=attempt, error=error)
+                if attempt == attempts:
+                    raise DatabaseBusy("The data is busy; retry shortly.", reason=error) from exc
+        raise AssertionError("unreachable")
+
+    return wrapper

@@ -1,0 +1,44 @@
+from config.exceptions import DomainError
+
+
+class EmptyOrder(DomainError):
+    code = "empty_order"
+    status = 400
+
+
+class OrderNotFound(DomainError):
+    code = "order_not_found"
+    status = 404
+
+
+class InvalidTransition(DomainError):
+    """The order's status does not allow this step. details: order_id, status, action."""
+
+    code = "invalid_transition"
+    status = 409
+
+
+class TransitionForbidden(DomainError):
+    """The caller's role may not take this step for an order in this status."""
+
+    code = "transition_forbidden"
+    status = 403
+
+
+class PaymentDeclined(DomainError):
+    code = "payment_declined"
+    status = 402
+
+
+class IdempotencyKeyReused(DomainError):
+    """The key was already used with a different request body."""
+
+    code = "idempotency_key_reused"
+    status = 422
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """A request with this key is still being processed."""
+
+    code = "idempotency_key_in_flight"
+    status = 409

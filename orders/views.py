@@ -1,0 +1,90 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.permissions import IsAdmin, IsCustomer, IsStaff
+from inventory.services import StockLine
+from orders.filters import OrderFilter
+from orders.selectors import order_get, order_list
+from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer
+from orders.services import order_cancel, order_pay, order_place, order_ship
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Optional, unique per request you mean once (e.g. a UUID). A retry with the same key and body "
+    "returns the original order; with another body, 422; while the first is in flight, 409.",
+)
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not key.isprintable() or key != key.strip():
+        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable characters."]})
+    return key
+
+
+@extend_schema_view(
+    list=extend_schema(responses=OrderOutputSerializer(many=True)),
+    retrieve=extend_schema(responses=OrderOutputSerializer),
+)
+@extend_schema(tags=["orders"])
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = OrderOutputSerializer
+    filterset_class = OrderFilter
+    lookup_value_regex = r"[0-9a-fA-F-]{32,36}"
+
+    def get_queryset(self):
+        return order_list(user=self.request.user)
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [IsCustomer()]
+        if self.action == "pay":
+            return [(IsCustomer | IsAdmin)()]
+        if self.action == "ship":
+            return [IsStaff()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        request=OrderCreateInputSerializer, responses={201: OrderOutputSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    def create(self, request):
+        data = OrderCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        placement = order_place(
+            customer=request.user,
+            lines=[StockLine(item["product_id"], item["quantity"]) for item in data.validated_data["items"]],
+            idempotency_key=_idempotency_key(request),
+        )
+        order = order_get(user=request.user, order_id=placement.order.pk)
+        response = Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        if placement.replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _transition(self, service):
+        order = service(order_id=self.get_object().pk, actor=self.request.user)
+        return Response(OrderOutputSerializer(order_get(user=self.request.user, order_id=order.pk)).data)
+
+    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def pay(self, request, pk=None):
+        return self._transition(order_pay)
+
+    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def ship(self, request, pk=None):
+        return self._transition(order_ship)
+
+    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._transition(order_cancel)
