@@ -6,6 +6,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from inventory.services import StockLine
+from orders.services import order_place
 from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
 
 
@@ -42,6 +44,17 @@ def admin_user(user_factory):
 @pytest.fixture
 def inventory_manager(user_factory):
     return user_factory(role=Role.INVENTORY_MANAGER)
+
+
+@pytest.fixture
+def place_order():
+    """Place an order through the real service: ``place_order(customer, [(product, quantity), ...])``."""
+
+    def place(customer, lines, **kwargs):
+        stock_lines = [StockLine(product.pk, quantity) for product, quantity in lines]
+        return order_place(customer=customer, lines=stock_lines, **kwargs).order
+
+    return place
 
 
 @pytest.fixture
