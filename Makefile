@@ -8,7 +8,7 @@ PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate seed shell db-start db-stop db-status up down clean
+.PHONY: help run test lint fmt migrate seed shell bench stress fuzz db-start db-stop db-status up down clean
 
 help: ## List the recipes
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,15 @@ seed: migrate ## Load demo data
 
 shell: $(VENV)/.base-installed ## Django shell
 	$(MANAGE) shell
+
+bench: $(VENV)/.dev-installed ## Benchmark POST /orders (wrk) against the raw-SQL ceiling (pgbench)
+	$(BIN)/python bench/run.py
+
+stress: $(VENV)/.dev-installed ## Race 200 buyers for 50 units, 10 rounds, against the running server
+	$(BIN)/python bench/stress.py
+
+fuzz: $(VENV)/.dev-installed ## schemathesis against /schema as a customer and an admin (FUZZ_EXAMPLES=25)
+	$(BIN)/python bench/fuzz.py
 
 db-start: $(VENV)/.base-installed ## Start the embedded PostgreSQL (done automatically when needed)
 	$(BIN)/python -m config.embedded_postgres start
