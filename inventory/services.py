@@ -71,12 +71,17 @@ def _by_product(changes: Sequence[_Change], attribute: str) -> Case:
 def _stock_apply(
     *,
     changes: Sequence[_Change],
+    locked: dict[int, Product],
     kind: str,
     actor: User | None,
     order_id: UUID | None = None,
     reason: str = "",
 ) -> list[StockMovement]:
-    """Apply ``changes``, already checked against the locked rows, and write their ledger rows."""
+    """Apply ``changes``, already checked against the ``locked`` rows, and write their ledger rows.
+
+    The rows stay locked until the transaction ends, so the balances after the change are the
+    locked values plus the deltas; the guarded UPDATE touching every row confirms it.
+    """
     available = _by_product(changes, "available_delta")
     reserved = _by_product(changes, "reserved_delta")
     updated = (
@@ -92,20 +97,14 @@ def _stock_apply(
     )
     if updated != len(changes):  # cannot happen while the rows are locked; refuse rather than half-apply
         raise RuntimeError(f"stock update touched {updated} of {len(changes)} locked products")
-    balances = {
-        pk: (available_after, reserved_after)
-        for pk, available_after, reserved_after in Product.objects.filter(
-            pk__in=[c.product_id for c in changes]
-        ).values_list("pk", "stock_quantity", "reserved_quantity")
-    }
     return StockMovement.objects.bulk_create(
         StockMovement(
             product_id=change.product_id,
             kind=kind,
             available_delta=change.available_delta,
             reserved_delta=change.reserved_delta,
-            available_after=balances[change.product_id][0],
-            reserved_after=balances[change.product_id][1],
+            available_after=locked[change.product_id].stock_quantity + change.available_delta,
+            reserved_after=locked[change.product_id].reserved_quantity + change.reserved_delta,
             order_id=order_id,
             actor=actor,
             reason=reason,
@@ -147,7 +146,7 @@ def stock_reserve(*, lines: Sequence[StockLine], actor: User | None, order_id: U
     if short:
         raise InsufficientStock("Not enough stock for some items.", lines=short)
     changes = [_Change(pid, -quantity, quantity) for pid, quantity in sorted(requested.items())]
-    movements = _stock_apply(changes=changes, kind=MovementKind.RESERVE, actor=actor, order_id=order_id)
+    movements = _stock_apply(changes=changes, locked=locked, kind=MovementKind.RESERVE, actor=actor, order_id=order_id)
     return Reservation(products=locked, movements=movements)
 
 
@@ -163,7 +162,7 @@ def _reserved_move(
     if short:
         raise InsufficientReservedStock("Less stock is reserved than requested.", lines=short)
     changes = [_Change(pid, quantity if to_available else 0, -quantity) for pid, quantity in sorted(requested.items())]
-    return _stock_apply(changes=changes, kind=kind, actor=actor, order_id=order_id)
+    return _stock_apply(changes=changes, locked=locked, kind=kind, actor=actor, order_id=order_id)
 
 
 @transaction.atomic(savepoint=False)
@@ -203,6 +202,7 @@ def stock_adjust(*, product_id: int, delta: int, actor: User, reason: str) -> St
         )
     (movement,) = _stock_apply(
         changes=[_Change(product.pk, delta, 0)],
+        locked={product.pk: product},
         kind=MovementKind.ADJUSTMENT,
         actor=actor,
         reason=reason,
@@ -218,6 +218,7 @@ def stock_receive(*, product_id: int, quantity: int, actor: User | None, reason:
     product = _lock_one(product_id)
     (movement,) = _stock_apply(
         changes=[_Change(product.pk, quantity, 0)],
+        locked={product.pk: product},
         kind=MovementKind.RECEIPT,
         actor=actor,
         reason=reason,
