@@ -13,10 +13,6 @@ def product_list(*, user: User) -> QuerySet[Product]:
     return products if user.is_staff else products.filter(is_active=True)
 
 
-def product_get(*, user: User, product_id: int) -> Product | None:
-    return product_list(user=user).filter(pk=product_id).first()
-
-
 def stock_movement_list(*, product_id: int) -> QuerySet[StockMovement]:
     return StockMovement.objects.filter(product_id=product_id).select_related("actor").order_by("-id")
 

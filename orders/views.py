@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from accounts.permissions import IsAdmin, IsCustomer, IsStaff
 from inventory.services import StockLine
 from orders.filters import OrderFilter
-from orders.selectors import order_get, order_list
+from orders.selectors import order_list
 from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer
 from orders.services import order_cancel, order_pay, order_place, order_ship
 
@@ -64,15 +64,14 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             lines=[StockLine(item["product_id"], item["quantity"]) for item in data.validated_data["items"]],
             idempotency_key=_idempotency_key(request),
         )
-        order = order_get(user=request.user, order_id=placement.order.pk)
-        response = Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+        response = Response(OrderOutputSerializer(placement.order).data, status=status.HTTP_201_CREATED)
         if placement.replayed:
             response["Idempotent-Replayed"] = "true"
         return response
 
     def _transition(self, service):
         order = service(order_id=self.get_object().pk, actor=self.request.user)
-        return Response(OrderOutputSerializer(order_get(user=self.request.user, order_id=order.pk)).data)
+        return Response(OrderOutputSerializer(order).data)
 
     @extend_schema(request=None, responses={200: OrderOutputSerializer})
     @action(detail=True, methods=["post"])
