@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Role, User
@@ -259,6 +260,7 @@ def test_me_rejects_a_refresh_token_used_as_access_token(api_client, customer, p
 
 
 def test_anonymous_requests_are_throttled(api_client, monkeypatch):
+    cache.clear()  # throttle history is shared across tests (and workers): start from none
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "3/min", "user": "1000/min"})
 
     statuses = [api_client.post("/auth/refresh", {"refresh_token": "x"}).status_code for _ in range(3)]
@@ -275,6 +277,7 @@ def test_anonymous_requests_are_throttled(api_client, monkeypatch):
 def test_authenticated_requests_are_throttled_per_user(client_for, customer, user_factory, monkeypatch):
     client = client_for(customer)
     other = client_for(user_factory())
+    cache.clear()
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": "1000/min", "user": "2/min"})
 
     assert [client.get("/auth/me").status_code for _ in range(2)] == [200, 200]
