@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from inventory.models import Product, StockMovement
+from inventory.models import StockMovement
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"
 NOT_WRITABLE = {
@@ -10,23 +10,18 @@ NOT_WRITABLE = {
 }
 
 
-class ProductOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Product
-        fields = [
-            "id",
-            "sku",
-            "name",
-            "description",
-            "price",
-            "stock_quantity",
-            "reserved_quantity",
-            "version",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
+class ProductOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    stock_quantity = serializers.IntegerField()
+    reserved_quantity = serializers.IntegerField()
+    version = serializers.IntegerField()
+    is_active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
 
 class ProductCreateInputSerializer(serializers.Serializer):

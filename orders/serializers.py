@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from orders.models import Order, OrderItem
+from orders.models import OrderStatus
 
 
 class OrderLineInputSerializer(serializers.Serializer):
@@ -12,28 +12,23 @@ class OrderCreateInputSerializer(serializers.Serializer):
     items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=500)
 
 
-class OrderItemOutputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OrderItem
-        fields = ["product_id", "product_name", "sku", "quantity", "unit_price_at_purchase", "line_total"]
-        read_only_fields = fields
+class OrderItemOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField()
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price_at_purchase = serializers.DecimalField(max_digits=12, decimal_places=2)
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class OrderOutputSerializer(serializers.ModelSerializer):
-    items = OrderItemOutputSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Order
-        fields = [
-            "id",
-            "status",
-            "subtotal",
-            "shipping_amount",
-            "total_amount",
-            "created_at",
-            "paid_at",
-            "shipped_at",
-            "cancelled_at",
-            "items",
-        ]
-        read_only_fields = fields
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shipping_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    items = OrderItemOutputSerializer(many=True, source="items.all")
