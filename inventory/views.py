@@ -34,7 +34,7 @@ def _with_etag(response: Response, version: int) -> Response:
 
 def _if_match_version(request) -> int | None:
     header = request.headers.get("If-Match")
-    if header is None:
+    if header is None or header.strip() == "*":
         return None
     match = _ETAG.match(header.strip())
     if not match:
