@@ -1,0 +1,465 @@
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from inventory.models import Product
+from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
+
+pytestmark = pytest.mark.django_db
+
+ORDER_FIELDS = {
+    "id",
+    "status",
+    "subtotal",
+    "shipping_amount",
+    "total_amount",
+    "created_at",
+    "paid_at",
+    "shipped_at",
+    "cancelled_at",
+    "items",
+}
+
+
+def error_of(response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details", "request_id"}
+    assert body["error"]["request_id"] == response["X-Request-ID"]
+    return body["error"]
+
+
+def stock_of(product) -> tuple[int, int]:
+    return Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=product.pk)
+
+
+@pytest.fixture
+def widget(product_factory):
+    return product_factory(sku="WIDGET-A", name="Widget A", price=Decimal("150.00"), stock_quantity=500)
+
+
+@pytest.fixture
+def gadget(product_factory):
+    return product_factory(sku="GADGET-B", name="Gadget B", price=Decimal("9.99"), stock_quantity=10)
+
+
+@pytest.fixture
+def buyer(client_for, customer):
+    return client_for(customer)
+
+
+@pytest.fixture
+def admin_client(client_for, admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def manager_client(client_for, inventory_manager):
+    return client_for(inventory_manager)
+
+
+def place(client, *lines, **headers):
+    items = [{"product_id": product.pk, "quantity": quantity} for product, quantity in lines]
+    return client.post("/orders", {"items": items}, **headers)
+
+
+# --- POST /orders
+
+
+def test_place_order_returns_the_snapshot(buyer, widget, gadget, settings):
+    settings.SHIPPING_FLAT_RATE = Decimal("7.50")
+
+    response = place(buyer, (widget, 5), (gadget, 1), (widget, 1))
+
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == ORDER_FIELDS
+    assert body["status"] == "PENDING"
+    assert (body["subtotal"], body["shipping_amount"], body["total_amount"]) == ("909.99", "7.50", "917.49")
+    assert body["items"] == [
+        {
+            "product_id": widget.pk,
+            "product_name": "Widget A",
+            "sku": "WIDGET-A",
+            "quantity": 6,
+            "unit_price_at_purchase": "150.00",
+            "line_total": "900.00",
+        },
+        {
+            "product_id": gadget.pk,
+            "product_name": "Gadget B",
+            "sku": "GADGET-B",
+            "quantity": 1,
+            "unit_price_at_purchase": "9.99",
+            "line_total": "9.99",
+        },
+    ]
+    assert stock_of(widget) == (494, 6)
+    assert Order.objects.get(pk=body["id"]).user.email == buyer.get("/auth/me").json()["email"]
+
+
+def test_place_order_with_trailing_slash(buyer, widget):
+    response = buyer.post("/orders/", {"items": [{"product_id": widget.pk, "quantity": 1}]})
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("role", ["admin", "inventory_manager"])
+def test_staff_do_not_buy(client_for, admin_user, inventory_manager, widget, role):
+    client = client_for(admin_user if role == "admin" else inventory_manager)
+
+    response = place(client, (widget, 1))
+
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "customer_required"
+    assert not Order.objects.exists()
+
+
+def test_place_order_needs_a_token(api_client, widget):
+    assert place(api_client, (widget, 1)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"items": []},
+        {},
+        {"items": [{"product_id": 1, "quantity": 0}]},
+        {"items": [{"product_id": 1, "quantity": -2}]},
+        {"items": [{"quantity": 1}]},
+        {"items": [{"product_id": "one", "quantity": 1}]},
+        {"items": "everything"},
+    ],
+)
+def test_place_order_rejects_malformed_items(buyer, widget, body):
+    response = buyer.post("/orders", body)
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert "items" in error["details"]["fields"]
+    assert not Order.objects.exists()
+    assert stock_of(widget) == (500, 0)
+
+
+def test_place_order_rejects_malformed_json(buyer):
+    response = buyer.post("/orders", data='{"items": [', content_type="application/json")
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "parse_error"
+
+
+def test_place_order_names_unknown_and_inactive_products(buyer, widget, product_factory):
+    inactive = product_factory(is_active=False)
+
+    response = place(buyer, (widget, 1), (inactive, 1))
+    unknown = buyer.post("/orders", {"items": [{"product_id": 987654, "quantity": 1}]})
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "products_unavailable"
+    assert response.json()["error"]["details"]["product_ids"] == [inactive.pk]
+    assert error_of(unknown)["details"]["product_ids"] == [987654]
+    assert stock_of(widget) == (500, 0)
+    assert not Order.objects.exists()
+
+
+def test_place_order_lists_every_short_line_and_changes_nothing(buyer, widget, gadget, product_factory):
+    scarce = product_factory(sku="SCARCE", stock_quantity=1)
+
+    response = place(buyer, (widget, 1), (gadget, 11), (scarce, 2))
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "insufficient_stock"
+    assert error["details"]["lines"] == [
+        {"product_id": gadget.pk, "sku": "GADGET-B", "requested": 11, "available": 10},
+        {"product_id": scarce.pk, "sku": "SCARCE", "requested": 2, "available": 1},
+    ]
+    assert (stock_of(widget), stock_of(gadget), stock_of(scarce)) == ((500, 0), (10, 0), (1, 0))
+    assert not Order.objects.exists()
+
+
+# --- Idempotency-Key
+
+
+def test_same_idempotency_key_and_body_replays_the_order(buyer, widget):
+    first = place(buyer, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
+
+    again = place(buyer, (widget, 1), (widget, 1), HTTP_IDEMPOTENCY_KEY="order-123")
+
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert stock_of(widget) == (498, 2)
+    assert Order.objects.count() == 1
+
+
+def test_same_idempotency_key_with_another_body_is_422(buyer, widget):
+    place(buyer, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
+
+    response = place(buyer, (widget, 3), HTTP_IDEMPOTENCY_KEY="order-123")
+
+    assert response.status_code == 422
+    assert error_of(response)["code"] == "idempotency_key_reused"
+    assert stock_of(widget) == (498, 2)
+
+
+def test_idempotency_keys_belong_to_one_customer(buyer, client_for, user_factory, widget):
+    other = client_for(user_factory())
+    mine = place(buyer, (widget, 1), HTTP_IDEMPOTENCY_KEY="shared")
+
+    theirs = place(other, (widget, 1), HTTP_IDEMPOTENCY_KEY="shared")
+
+    assert theirs.status_code == 201
+    assert theirs.json()["id"] != mine.json()["id"]
+    assert stock_of(widget) == (498, 2)
+
+
+@pytest.mark.parametrize("key", ["x" * 256, " padded", ""])
+def test_invalid_idempotency_key_is_400(buyer, widget, key):
+    response = place(buyer, (widget, 1), HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in error_of(response)["details"]["fields"]
+    assert not Order.objects.exists()
+
+
+# --- GET /orders, GET /orders/{id}
+
+
+def test_customers_list_only_their_orders(buyer, client_for, user_factory, customer, place_order, widget):
+    mine = [place_order(customer, [(widget, 1)]) for _ in range(2)]
+    other_customer = user_factory()
+    theirs = place_order(other_customer, [(widget, 1)])
+
+    body = buyer.get("/orders").json()
+
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert [o["id"] for o in body["results"]] == [str(o.pk) for o in reversed(mine)]
+    assert str(theirs.pk) not in {o["id"] for o in body["results"]}
+
+
+@pytest.mark.parametrize("role", ["admin", "inventory_manager"])
+def test_staff_list_all_orders(client_for, admin_user, inventory_manager, user_factory, place_order, widget, role):
+    orders = [place_order(user_factory(), [(widget, 1)]) for _ in range(3)]
+    client = client_for(admin_user if role == "admin" else inventory_manager)
+
+    body = client.get("/orders", {"page_size": 2}).json()
+
+    assert body["count"] == 3
+    assert [o["id"] for o in body["results"]] == [str(orders[2].pk), str(orders[1].pk)]
+
+
+def test_list_orders_filters_by_status_and_date(admin_client, customer, place_order, widget):
+    pending = place_order(customer, [(widget, 1)])
+    paid = place_order(customer, [(widget, 1)])
+    admin_client.post(f"/orders/{paid.pk}/pay")
+
+    by_status = admin_client.get("/orders", {"status": "paid"}).json()["results"]
+    by_upper = admin_client.get("/orders", {"status": "PENDING"}).json()["results"]
+    after = admin_client.get("/orders", {"created_after": pending.created_at.isoformat()}).json()["count"]
+    before = admin_client.get("/orders", {"created_before": "2000-01-01T00:00:00Z"}).json()["count"]
+
+    assert [o["id"] for o in by_status] == [str(paid.pk)]
+    assert [o["id"] for o in by_upper] == [str(pending.pk)]
+    assert (after, before) == (2, 0)
+
+
+@pytest.mark.parametrize("params", [{"status": "LOST"}, {"created_after": "yesterday"}])
+def test_list_orders_rejects_invalid_filters(admin_client, params):
+    response = admin_client.get("/orders", params)
+
+    assert response.status_code == 400
+    assert set(params) <= set(error_of(response)["details"]["fields"])
+
+
+def test_get_order_for_owner_and_staff(buyer, manager_client, customer, place_order, widget):
+    order = place_order(customer, [(widget, 2)])
+
+    for client in (buyer, manager_client):
+        response = client.get(f"/orders/{order.pk}")
+        assert response.status_code == 200
+        assert response.json()["items"][0]["quantity"] == 2
+
+
+def test_get_someone_elses_order_is_404(client_for, user_factory, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    response = client_for(user_factory()).get(f"/orders/{order.pk}")
+
+    assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", [f"/orders/{uuid.uuid4()}", "/orders/not-a-uuid", "/orders/123"])
+def test_get_unknown_order_is_404(buyer, path):
+    assert buyer.get(path).status_code == 404
+
+
+def test_order_keeps_its_price_after_the_product_price_changes(buyer, admin_client, customer, place_order, widget):
+    order = place_order(customer, [(widget, 2)])
+
+    admin_client.patch(f"/products/{widget.pk}", {"price": "999.00"})
+
+    body = buyer.get(f"/orders/{order.pk}").json()
+    assert body["items"][0]["unit_price_at_purchase"] == "150.00"
+    assert body["total_amount"] == "300.00"
+
+
+# --- the workflow
+
+
+def test_owner_pays(buyer, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    response = buyer.post(f"/orders/{order.pk}/pay")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "PAID"
+    assert body["paid_at"] is not None
+    assert Payment.objects.get(order=order).status == PaymentStatus.SUCCEEDED
+
+
+def test_admin_pays_for_a_customer(admin_client, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    assert admin_client.post(f"/orders/{order.pk}/pay/").json()["status"] == "PAID"
+
+
+def test_inventory_manager_cannot_pay(manager_client, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    response = manager_client.post(f"/orders/{order.pk}/pay")
+
+    assert response.status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+
+
+def test_another_customer_cannot_see_or_pay(client_for, user_factory, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    response = client_for(user_factory()).post(f"/orders/{order.pk}/pay")
+
+    assert response.status_code == 404
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+
+
+def test_declined_payment_is_402_and_the_order_stays_pending(buyer, customer, place_order, widget, settings):
+    settings.MOCK_PAYMENT_FAIL = True
+    order = place_order(customer, [(widget, 1)])
+
+    response = buyer.post(f"/orders/{order.pk}/pay")
+
+    assert response.status_code == 402
+    assert error_of(response)["code"] == "payment_declined"
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+    assert Payment.objects.get(order=order).status == PaymentStatus.FAILED
+
+
+@pytest.mark.parametrize("role", ["admin", "inventory_manager"])
+def test_staff_ship_a_paid_order(client_for, admin_user, inventory_manager, customer, place_order, widget, role):
+    order = place_order(customer, [(widget, 3)])
+    client = client_for(admin_user if role == "admin" else inventory_manager)
+    client_for(customer).post(f"/orders/{order.pk}/pay")
+
+    response = client.post(f"/orders/{order.pk}/ship")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "SHIPPED"
+    assert response.json()["shipped_at"] is not None
+    assert stock_of(widget) == (497, 0)
+    assert Shipment.objects.filter(order=order, carrier="flat-rate").exists()
+
+
+def test_customer_cannot_ship(buyer, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+    buyer.post(f"/orders/{order.pk}/pay")
+
+    response = buyer.post(f"/orders/{order.pk}/ship")
+
+    assert response.status_code == 403
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_shipping_a_pending_order_is_409(manager_client, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    response = manager_client.post(f"/orders/{order.pk}/ship")
+
+    assert response.status_code == 409
+    error = error_of(response)
+    assert error["code"] == "invalid_transition"
+    assert error["details"]["status"] == "PENDING"
+    assert "PENDING" in error["message"]
+
+
+@pytest.mark.parametrize("who", ["owner", "manager"])
+def test_cancel_pending_restores_stock(buyer, manager_client, customer, place_order, widget, who):
+    order = place_order(customer, [(widget, 4)])
+
+    response = (buyer if who == "owner" else manager_client).post(f"/orders/{order.pk}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "CANCELLED"
+    assert stock_of(widget) == (500, 0)
+
+
+def test_cancel_paid_is_staff_only_and_refunds(buyer, manager_client, customer, place_order, widget):
+    order = place_order(customer, [(widget, 4)])
+    buyer.post(f"/orders/{order.pk}/pay")
+
+    refused = buyer.post(f"/orders/{order.pk}/cancel")
+    accepted = manager_client.post(f"/orders/{order.pk}/cancel")
+
+    assert refused.status_code == 403
+    assert error_of(refused)["code"] == "transition_forbidden"
+    assert accepted.status_code == 200
+    assert accepted.json()["status"] == "CANCELLED"
+    assert Payment.objects.get(order=order).status == PaymentStatus.REFUNDED
+    assert stock_of(widget) == (500, 0)
+
+
+@pytest.mark.parametrize(
+    ("setup", "action", "status"),
+    [
+        (["pay"], "pay", "PAID"),
+        (["pay", "ship"], "cancel", "SHIPPED"),
+        (["pay", "ship"], "ship", "SHIPPED"),
+        (["cancel"], "cancel", "CANCELLED"),
+        (["cancel"], "pay", "CANCELLED"),
+    ],
+)
+def test_refused_transitions_are_409(admin_client, customer, place_order, widget, setup, action, status):
+    order = place_order(customer, [(widget, 1)])
+    for step in setup:
+        assert admin_client.post(f"/orders/{order.pk}/{step}").status_code == 200
+
+    response = admin_client.post(f"/orders/{order.pk}/{action}")
+
+    assert response.status_code == 409
+    assert error_of(response)["details"] == {"order_id": str(order.pk), "status": status, "action": action}
+    assert Order.objects.get(pk=order.pk).status == status
+
+
+def test_workflow_actions_reject_get(buyer, customer, place_order, widget):
+    order = place_order(customer, [(widget, 1)])
+
+    assert buyer.get(f"/orders/{order.pk}/pay").status_code == 405
+
+
+def test_ledger_is_balanced_after_the_whole_workflow(buyer, admin_client, customer, place_order, widget, gadget):
+    shipped = place_order(customer, [(widget, 2), (gadget, 1)])
+    cancelled = place_order(customer, [(widget, 5)])
+    pending = place_order(customer, [(gadget, 3)])
+    for step in ("pay", "ship"):
+        admin_client.post(f"/orders/{shipped.pk}/{step}")
+    admin_client.post(f"/orders/{cancelled.pk}/cancel")
+
+    call_command("check_stock")
+    assert stock_of(widget) == (498, 0)
+    assert stock_of(gadget) == (6, 3)
+    assert Order.objects.get(pk=pending.pk).status == OrderStatus.PENDING
