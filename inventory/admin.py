@@ -73,6 +73,9 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [StockMovementInline]
     actions = ["deactivate"]
 
+    def get_inlines(self, request, obj=None):
+        return self.inlines if obj is not None else []  # a new product has no ledger yet
+
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["sku", "name", "description", "price", "stock_quantity", "is_active"]
