@@ -6,7 +6,7 @@ import pytest
 from django.db import transaction
 from structlog.testing import capture_logs
 
-from config.db import retry_on_conflict
+from config.db import DatabaseBusy, retry_on_conflict
 from inventory.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,3 +37,25 @@ def test_retry_on_conflict_retries_a_real_deadlock(product_factory, in_threads):
     retries = [line for line in logs if line["event"] == "transaction_retry"]
     assert len(retries) == 1
     assert retries[0]["error"] == "DeadlockDetected"
+
+
+def test_retry_on_conflict_gives_up_with_database_busy(product_factory, in_threads, settings):
+    settings.DB_RETRY_ATTEMPTS = 1
+    first, second = product_factory(), product_factory()
+    both_locked = threading.Barrier(2)
+
+    @retry_on_conflict
+    @transaction.atomic(durable=True)
+    def lock_both(*, order: list[int]) -> str:
+        Product.objects.select_for_update().get(pk=order[0])
+        both_locked.wait(timeout=10)
+        Product.objects.select_for_update().get(pk=order[1])
+        return "ok"
+
+    outcomes = in_threads(lock_both, [{"order": [first.pk, second.pk]}, {"order": [second.pk, first.pk]}])
+
+    busy = [o for o in outcomes if isinstance(o, DatabaseBusy)]
+    assert len(busy) == 1
+    assert busy[0].status == 503
+    assert busy[0].details == {"reason": "DeadlockDetected"}
+    assert outcomes.count("ok") == 1
