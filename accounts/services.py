@@ -13,6 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.exceptions import EmailAlreadyRegistered, RoleNotAllowed, TokenRefused
 from accounts.models import Role, User
+from config.db import retry_on_conflict
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def auth_tokens_issue(*, user: User) -> TokenPair:
     return _token_pair(RefreshToken.for_user(user))
 
 
+@retry_on_conflict
 @transaction.atomic(durable=True)
 def auth_tokens_refresh(*, refresh_token: str) -> TokenPair:
     """Rotate: the old refresh token is revoked and a new pair is issued for its (still active) user."""
@@ -81,6 +83,7 @@ def auth_tokens_refresh(*, refresh_token: str) -> TokenPair:
     return _token_pair(RefreshToken.for_user(user))
 
 
+@retry_on_conflict
 @transaction.atomic(durable=True)
 def auth_logout(*, user: User, refresh_token: str) -> None:
     """Revoke the caller's refresh token; access tokens expire on their own."""

@@ -21,6 +21,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.db.models.functions import Now
 
 from accounts.models import User
+from config.db import retry_on_conflict
 from inventory.exceptions import (
     InsufficientReservedStock,
     InsufficientStock,
@@ -181,6 +182,13 @@ def stock_commit(
     return _reserved_move(lines=lines, actor=actor, order_id=order_id, kind=MovementKind.SHIP, to_available=False)
 
 
+def _available_change(product: Product, *, delta: int, kind: str, actor: User | None, reason: str) -> StockMovement:
+    (movement,) = _stock_apply(
+        changes=[_Change(product.pk, delta, 0)], locked={product.pk: product}, kind=kind, actor=actor, reason=reason
+    )
+    return movement
+
+
 def _lock_one(product_id: int) -> Product:
     product = products_lock(product_ids=[product_id]).get(product_id)
     if product is None:
@@ -188,6 +196,7 @@ def _lock_one(product_id: int) -> Product:
     return product
 
 
+@retry_on_conflict
 @transaction.atomic(durable=True)
 def stock_adjust(*, product_id: int, delta: int, actor: User, reason: str) -> StockMovement:
     """Correct the available stock by a signed ``delta`` (a count, breakage, a found pallet)."""
@@ -200,30 +209,17 @@ def stock_adjust(*, product_id: int, delta: int, actor: User, reason: str) -> St
             delta=delta,
             available=product.stock_quantity,
         )
-    (movement,) = _stock_apply(
-        changes=[_Change(product.pk, delta, 0)],
-        locked={product.pk: product},
-        kind=MovementKind.ADJUSTMENT,
-        actor=actor,
-        reason=reason,
-    )
-    return movement
+    return _available_change(product, delta=delta, kind=MovementKind.ADJUSTMENT, actor=actor, reason=reason)
 
 
+@retry_on_conflict
 @transaction.atomic(durable=True)
 def stock_receive(*, product_id: int, quantity: int, actor: User | None, reason: str = "") -> StockMovement:
     """Goods arrived: add ``quantity`` to available stock."""
     if quantity < 1:
         raise ValueError("received quantity must be positive")
     product = _lock_one(product_id)
-    (movement,) = _stock_apply(
-        changes=[_Change(product.pk, quantity, 0)],
-        locked={product.pk: product},
-        kind=MovementKind.RECEIPT,
-        actor=actor,
-        reason=reason,
-    )
-    return movement
+    return _available_change(product, delta=quantity, kind=MovementKind.RECEIPT, actor=actor, reason=reason)
 
 
 @transaction.atomic(durable=True)
@@ -267,6 +263,7 @@ def product_create(
     return product
 
 
+@retry_on_conflict
 @transaction.atomic(durable=True)
 def product_update(*, product_id: int, actor: User, changes: dict, expected_version: int | None = None) -> Product:
     """Change the catalogue fields of a product; refuse if the caller's ``expected_version`` is stale."""
@@ -287,6 +284,7 @@ def product_update(*, product_id: int, actor: User, changes: dict, expected_vers
     return product
 
 
+@retry_on_conflict
 @transaction.atomic(durable=True)
 def product_delete(*, product_id: int, actor: User) -> Product | None:
     """Delete a product no order ever touched; deactivate one that an order references.

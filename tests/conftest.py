@@ -76,6 +76,21 @@ def client_for(api_client, password) -> Callable[..., APIClient]:
     return make
 
 
+@pytest.fixture
+def customer_client(client_for, customer) -> APIClient:
+    return client_for(customer)
+
+
+@pytest.fixture
+def admin_client(client_for, admin_user) -> APIClient:
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def manager_client(client_for, inventory_manager) -> APIClient:
+    return client_for(inventory_manager)
+
+
 def run_in_threads(function: Callable, calls: list[dict]) -> list:
     """Run ``function(**kwargs)`` for each call at the same moment, each thread on its own connection.
 

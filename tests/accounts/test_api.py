@@ -3,6 +3,7 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import Role, User
+from tests.assertions import error_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,14 +16,6 @@ def register(client, **payload):
 
 def login(client, email, password):
     return client.post("/auth/login", {"email": email, "password": password}, format="json")
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details", "request_id"}
-    assert body["error"]["request_id"] == response["X-Request-ID"]
-    return body["error"]
 
 
 def test_register_creates_customer_by_default(api_client):

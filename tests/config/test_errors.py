@@ -3,16 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
+from tests.assertions import error_of
+
 pytestmark = pytest.mark.django_db
-
-
-def error_of(response) -> dict:
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "details", "request_id"}
-    assert body["error"]["request_id"] == response["X-Request-ID"]
-    return body["error"]
 
 
 def test_malformed_json_is_400(api_client):

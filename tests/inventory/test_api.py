@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from inventory.models import MovementKind, Product, StockMovement
 from inventory.services import StockLine, stock_reserve
+from tests.assertions import error_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,29 +24,6 @@ PRODUCT_FIELDS = {
     "updated_at",
 }
 NEW_PRODUCT = {"name": "Industrial Widget A", "sku": "widget-a-001", "price": 150.00, "stock_quantity": 500}
-
-
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details", "request_id"}
-    assert body["error"]["request_id"] == response["X-Request-ID"]
-    return body["error"]
-
-
-@pytest.fixture
-def staff_client(client_for, inventory_manager):
-    return client_for(inventory_manager)
-
-
-@pytest.fixture
-def admin_client(client_for, admin_user):
-    return client_for(admin_user)
-
-
-@pytest.fixture
-def customer_client(client_for, customer):
-    return client_for(customer)
 
 
 @pytest.fixture(params=["admin", "inventory_manager"])
@@ -160,19 +138,19 @@ def test_list_products_needs_a_token(api_client):
     assert error_of(response)["code"] == "not_authenticated"
 
 
-def test_customers_never_see_inactive_products(customer_client, staff_client, product_factory):
+def test_customers_never_see_inactive_products(customer_client, manager_client, product_factory):
     active = product_factory(sku="ACTIVE-1")
     hidden = product_factory(sku="HIDDEN-1", is_active=False)
 
     customer_skus = {p["sku"] for p in customer_client.get("/products").json()["results"]}
     customer_inactive = customer_client.get("/products", {"is_active": "false"}).json()["results"]
-    staff_skus = {p["sku"] for p in staff_client.get("/products").json()["results"]}
+    staff_skus = {p["sku"] for p in manager_client.get("/products").json()["results"]}
 
     assert customer_skus == {active.sku}
     assert customer_inactive == []
     assert staff_skus == {active.sku, hidden.sku}
     assert customer_client.get(f"/products/{hidden.pk}").status_code == 404
-    assert staff_client.get(f"/products/{hidden.pk}").status_code == 200
+    assert manager_client.get(f"/products/{hidden.pk}").status_code == 200
 
 
 @pytest.fixture
@@ -199,8 +177,8 @@ def catalogue(product_factory):
         ({"is_active": "false"}, {"OLD-1"}),
     ],
 )
-def test_list_products_filters(staff_client, catalogue, params, expected):
-    response = staff_client.get("/products", params)
+def test_list_products_filters(manager_client, catalogue, params, expected):
+    response = manager_client.get("/products", params)
 
     assert response.status_code == 200
     assert {p["sku"] for p in response.json()["results"]} == expected
@@ -216,8 +194,8 @@ def test_list_products_filters(staff_client, catalogue, params, expected):
         ("created_at", ["BOLT-10", "NUT-10", "GEAR-XL", "OLD-1"]),
     ],
 )
-def test_list_products_ordering(staff_client, catalogue, ordering, expected):
-    results = staff_client.get("/products", {"ordering": ordering}).json()["results"]
+def test_list_products_ordering(manager_client, catalogue, ordering, expected):
+    results = manager_client.get("/products", {"ordering": ordering}).json()["results"]
 
     assert [p["sku"] for p in results] == expected
 
@@ -230,15 +208,15 @@ def test_list_products_ordering(staff_client, catalogue, ordering, expected):
         ({"ordering": "bogus"}, "ordering"),
     ],
 )
-def test_list_products_rejects_invalid_filters(staff_client, params, field):
-    response = staff_client.get("/products", params)
+def test_list_products_rejects_invalid_filters(manager_client, params, field):
+    response = manager_client.get("/products", params)
 
     assert response.status_code == 400
     assert field in error_of(response)["details"]["fields"]
 
 
-def test_list_products_rejects_an_out_of_range_page(staff_client, product):
-    response = staff_client.get("/products", {"page": 99})
+def test_list_products_rejects_an_out_of_range_page(manager_client, product):
+    response = manager_client.get("/products", {"page": 99})
 
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
@@ -277,23 +255,23 @@ def test_patch_product_changes_fields_and_bumps_version(any_staff_client, produc
 
 
 @pytest.mark.parametrize("how", ["body", "header"])
-def test_patch_product_accepts_the_current_version(staff_client, product, how):
+def test_patch_product_accepts_the_current_version(manager_client, product, how):
     kwargs = {"HTTP_IF_MATCH": '"1"'} if how == "header" else {}
     body = {"description": "Updated"} | ({"version": 1} if how == "body" else {})
 
-    response = staff_client.patch(f"/products/{product.pk}", body, **kwargs)
+    response = manager_client.patch(f"/products/{product.pk}", body, **kwargs)
 
     assert response.status_code == 200
     assert response.json()["version"] == 2
 
 
 @pytest.mark.parametrize("how", ["body", "header"])
-def test_patch_product_with_a_stale_version_is_409(staff_client, product, how):
-    staff_client.patch(f"/products/{product.pk}", {"name": "First edit"})
+def test_patch_product_with_a_stale_version_is_409(manager_client, product, how):
+    manager_client.patch(f"/products/{product.pk}", {"name": "First edit"})
     kwargs = {"HTTP_IF_MATCH": '"1"'} if how == "header" else {}
     body = {"name": "Lost update"} | ({"version": 1} if how == "body" else {})
 
-    response = staff_client.patch(f"/products/{product.pk}", body, **kwargs)
+    response = manager_client.patch(f"/products/{product.pk}", body, **kwargs)
 
     assert response.status_code == 409
     error = error_of(response)
@@ -306,8 +284,8 @@ def test_patch_product_with_a_stale_version_is_409(staff_client, product, how):
     ("field", "hint"),
     [("stock_quantity", "stock-adjustments"), ("reserved_quantity", "orders"), ("sku", "cannot change")],
 )
-def test_patch_product_refuses_fields_that_move_only_elsewhere(staff_client, product, field, hint):
-    response = staff_client.patch(f"/products/{product.pk}", {field: 5, "name": "Nope"})
+def test_patch_product_refuses_fields_that_move_only_elsewhere(manager_client, product, field, hint):
+    response = manager_client.patch(f"/products/{product.pk}", {field: 5, "name": "Nope"})
 
     assert response.status_code == 400
     messages = error_of(response)["details"]["fields"][field]
@@ -316,15 +294,15 @@ def test_patch_product_refuses_fields_that_move_only_elsewhere(staff_client, pro
     assert (refreshed.stock_quantity, refreshed.name, refreshed.version) == (100, product.name, 1)
 
 
-def test_patch_product_rejects_a_malformed_if_match(staff_client, product):
-    response = staff_client.patch(f"/products/{product.pk}", {"name": "x"}, HTTP_IF_MATCH="abc")
+def test_patch_product_rejects_a_malformed_if_match(manager_client, product):
+    response = manager_client.patch(f"/products/{product.pk}", {"name": "x"}, HTTP_IF_MATCH="abc")
 
     assert response.status_code == 400
     assert "If-Match" in error_of(response)["details"]["fields"]
 
 
-def test_patch_product_rejects_invalid_values(staff_client, product):
-    response = staff_client.patch(f"/products/{product.pk}", {"price": -3})
+def test_patch_product_rejects_invalid_values(manager_client, product):
+    response = manager_client.patch(f"/products/{product.pk}", {"price": -3})
 
     assert response.status_code == 400
     assert "price" in error_of(response)["details"]["fields"]
@@ -337,8 +315,8 @@ def test_patch_product_is_refused_to_customers(customer_client, product):
     assert Product.objects.get(pk=product.pk).price == product.price
 
 
-def test_put_product_is_not_allowed(staff_client, product):
-    response = staff_client.put(f"/products/{product.pk}", NEW_PRODUCT)
+def test_put_product_is_not_allowed(manager_client, product):
+    response = manager_client.put(f"/products/{product.pk}", NEW_PRODUCT)
 
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
@@ -359,8 +337,8 @@ def test_stock_adjustment_returns_the_movement_and_new_balances(any_staff_client
     assert (body["product"]["stock_quantity"], body["product"]["version"]) == (70, 2)
 
 
-def test_stock_adjustment_below_zero_is_409_and_changes_nothing(staff_client, product):
-    response = staff_client.post(f"/products/{product.pk}/stock-adjustments/", {"delta": -101, "reason": "count"})
+def test_stock_adjustment_below_zero_is_409_and_changes_nothing(manager_client, product):
+    response = manager_client.post(f"/products/{product.pk}/stock-adjustments/", {"delta": -101, "reason": "count"})
 
     assert response.status_code == 409
     error = error_of(response)
@@ -374,8 +352,8 @@ def test_stock_adjustment_below_zero_is_409_and_changes_nothing(staff_client, pr
     ("payload", "field"),
     [({"delta": 0, "reason": "x"}, "delta"), ({"delta": 5}, "reason"), ({"delta": "ten", "reason": "x"}, "delta")],
 )
-def test_stock_adjustment_validates_input(staff_client, product, payload, field):
-    response = staff_client.post(f"/products/{product.pk}/stock-adjustments", payload)
+def test_stock_adjustment_validates_input(manager_client, product, payload, field):
+    response = manager_client.post(f"/products/{product.pk}/stock-adjustments", payload)
 
     assert response.status_code == 400
     assert field in error_of(response)["details"]["fields"]
@@ -389,15 +367,15 @@ def test_stock_adjustment_is_refused_to_customers(customer_client, product):
     assert Product.objects.get(pk=product.pk).stock_quantity == 100
 
 
-def test_stock_adjustment_on_unknown_product_is_404(staff_client):
-    assert staff_client.post("/products/424242/stock-adjustments", {"delta": 5, "reason": "x"}).status_code == 404
+def test_stock_adjustment_on_unknown_product_is_404(manager_client):
+    assert manager_client.post("/products/424242/stock-adjustments", {"delta": 5, "reason": "x"}).status_code == 404
 
 
-def test_stock_movements_list_the_ledger_newest_first(staff_client, product):
-    staff_client.post(f"/products/{product.pk}/stock-adjustments", {"delta": -3, "reason": "first"})
-    staff_client.post(f"/products/{product.pk}/stock-adjustments", {"delta": 7, "reason": "second"})
+def test_stock_movements_list_the_ledger_newest_first(manager_client, product):
+    manager_client.post(f"/products/{product.pk}/stock-adjustments", {"delta": -3, "reason": "first"})
+    manager_client.post(f"/products/{product.pk}/stock-adjustments", {"delta": 7, "reason": "second"})
 
-    response = staff_client.get(f"/products/{product.pk}/stock-movements")
+    response = manager_client.get(f"/products/{product.pk}/stock-movements")
 
     assert response.status_code == 200
     body = response.json()
@@ -442,11 +420,11 @@ def test_delete_product_is_admin_only(client_for, inventory_manager, customer, p
     assert Product.objects.filter(pk=product.pk, is_active=True).exists()
 
 
-def test_ledger_stays_consistent_after_api_operations(admin_client, staff_client):
+def test_ledger_stays_consistent_after_api_operations(admin_client, manager_client):
     product_id = admin_client.post("/products", NEW_PRODUCT).json()["id"]
-    staff_client.post(f"/products/{product_id}/stock-adjustments", {"delta": -20, "reason": "count"})
-    staff_client.post(f"/products/{product_id}/stock-adjustments", {"delta": -1000, "reason": "refused"})
-    staff_client.patch(f"/products/{product_id}", {"price": 10})
+    manager_client.post(f"/products/{product_id}/stock-adjustments", {"delta": -20, "reason": "count"})
+    manager_client.post(f"/products/{product_id}/stock-adjustments", {"delta": -1000, "reason": "refused"})
+    manager_client.patch(f"/products/{product_id}", {"price": 10})
 
     call_command("check_stock")
     assert Product.objects.get(pk=product_id).stock_quantity == 480

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from inventory.models import Product
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
+from tests.assertions import error_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +24,6 @@ ORDER_FIELDS = {
 }
 
 
-def error_of(response) -> dict:
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details", "request_id"}
-    assert body["error"]["request_id"] == response["X-Request-ID"]
-    return body["error"]
-
-
 def stock_of(product) -> tuple[int, int]:
     return Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=product.pk)
 
@@ -45,21 +38,6 @@ def gadget(product_factory):
     return product_factory(sku="GADGET-B", name="Gadget B", price=Decimal("9.99"), stock_quantity=10)
 
 
-@pytest.fixture
-def buyer(client_for, customer):
-    return client_for(customer)
-
-
-@pytest.fixture
-def admin_client(client_for, admin_user):
-    return client_for(admin_user)
-
-
-@pytest.fixture
-def manager_client(client_for, inventory_manager):
-    return client_for(inventory_manager)
-
-
 def place(client, *lines, **headers):
     items = [{"product_id": product.pk, "quantity": quantity} for product, quantity in lines]
     return client.post("/orders", {"items": items}, **headers)
@@ -68,10 +46,10 @@ def place(client, *lines, **headers):
 # --- POST /orders
 
 
-def test_place_order_returns_the_snapshot(buyer, widget, gadget, settings):
+def test_place_order_returns_the_snapshot(customer_client, widget, gadget, settings):
     settings.SHIPPING_FLAT_RATE = Decimal("7.50")
 
-    response = place(buyer, (widget, 5), (gadget, 1), (widget, 1))
+    response = place(customer_client, (widget, 5), (gadget, 1), (widget, 1))
 
     assert response.status_code == 201
     body = response.json()
@@ -97,11 +75,11 @@ def test_place_order_returns_the_snapshot(buyer, widget, gadget, settings):
         },
     ]
     assert stock_of(widget) == (494, 6)
-    assert Order.objects.get(pk=body["id"]).user.email == buyer.get("/auth/me").json()["email"]
+    assert Order.objects.get(pk=body["id"]).user.email == customer_client.get("/auth/me").json()["email"]
 
 
-def test_place_order_with_trailing_slash(buyer, widget):
-    response = buyer.post("/orders/", {"items": [{"product_id": widget.pk, "quantity": 1}]})
+def test_place_order_with_trailing_slash(customer_client, widget):
+    response = customer_client.post("/orders/", {"items": [{"product_id": widget.pk, "quantity": 1}]})
 
     assert response.status_code == 201
 
@@ -133,8 +111,8 @@ def test_place_order_needs_a_token(api_client, widget):
         {"items": "everything"},
     ],
 )
-def test_place_order_rejects_malformed_items(buyer, widget, body):
-    response = buyer.post("/orders", body)
+def test_place_order_rejects_malformed_items(customer_client, widget, body):
+    response = customer_client.post("/orders", body)
 
     assert response.status_code == 400
     error = error_of(response)
@@ -144,18 +122,18 @@ def test_place_order_rejects_malformed_items(buyer, widget, body):
     assert stock_of(widget) == (500, 0)
 
 
-def test_place_order_rejects_malformed_json(buyer):
-    response = buyer.post("/orders", data='{"items": [', content_type="application/json")
+def test_place_order_rejects_malformed_json(customer_client):
+    response = customer_client.post("/orders", data='{"items": [', content_type="application/json")
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "parse_error"
 
 
-def test_place_order_names_unknown_and_inactive_products(buyer, widget, product_factory):
+def test_place_order_names_unknown_and_inactive_products(customer_client, widget, product_factory):
     inactive = product_factory(is_active=False)
 
-    response = place(buyer, (widget, 1), (inactive, 1))
-    unknown = buyer.post("/orders", {"items": [{"product_id": 987654, "quantity": 1}]})
+    response = place(customer_client, (widget, 1), (inactive, 1))
+    unknown = customer_client.post("/orders", {"items": [{"product_id": 987654, "quantity": 1}]})
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "products_unavailable"
@@ -165,10 +143,10 @@ def test_place_order_names_unknown_and_inactive_products(buyer, widget, product_
     assert not Order.objects.exists()
 
 
-def test_place_order_lists_every_short_line_and_changes_nothing(buyer, widget, gadget, product_factory):
+def test_place_order_lists_every_short_line_and_changes_nothing(customer_client, widget, gadget, product_factory):
     scarce = product_factory(sku="SCARCE", stock_quantity=1)
 
-    response = place(buyer, (widget, 1), (gadget, 11), (scarce, 2))
+    response = place(customer_client, (widget, 1), (gadget, 11), (scarce, 2))
 
     assert response.status_code == 400
     error = error_of(response)
@@ -184,10 +162,10 @@ def test_place_order_lists_every_short_line_and_changes_nothing(buyer, widget, g
 # --- Idempotency-Key
 
 
-def test_same_idempotency_key_and_body_replays_the_order(buyer, widget):
-    first = place(buyer, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
+def test_same_idempotency_key_and_body_replays_the_order(customer_client, widget):
+    first = place(customer_client, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
 
-    again = place(buyer, (widget, 1), (widget, 1), HTTP_IDEMPOTENCY_KEY="order-123")
+    again = place(customer_client, (widget, 1), (widget, 1), HTTP_IDEMPOTENCY_KEY="order-123")
 
     assert again.status_code == 201
     assert again.json() == first.json()
@@ -197,19 +175,19 @@ def test_same_idempotency_key_and_body_replays_the_order(buyer, widget):
     assert Order.objects.count() == 1
 
 
-def test_same_idempotency_key_with_another_body_is_422(buyer, widget):
-    place(buyer, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
+def test_same_idempotency_key_with_another_body_is_422(customer_client, widget):
+    place(customer_client, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
 
-    response = place(buyer, (widget, 3), HTTP_IDEMPOTENCY_KEY="order-123")
+    response = place(customer_client, (widget, 3), HTTP_IDEMPOTENCY_KEY="order-123")
 
     assert response.status_code == 422
     assert error_of(response)["code"] == "idempotency_key_reused"
     assert stock_of(widget) == (498, 2)
 
 
-def test_idempotency_keys_belong_to_one_customer(buyer, client_for, user_factory, widget):
+def test_idempotency_keys_belong_to_one_customer(customer_client, client_for, user_factory, widget):
     other = client_for(user_factory())
-    mine = place(buyer, (widget, 1), HTTP_IDEMPOTENCY_KEY="shared")
+    mine = place(customer_client, (widget, 1), HTTP_IDEMPOTENCY_KEY="shared")
 
     theirs = place(other, (widget, 1), HTTP_IDEMPOTENCY_KEY="shared")
 
@@ -219,8 +197,8 @@ def test_idempotency_keys_belong_to_one_customer(buyer, client_for, user_factory
 
 
 @pytest.mark.parametrize("key", ["x" * 256, " padded", ""])
-def test_invalid_idempotency_key_is_400(buyer, widget, key):
-    response = place(buyer, (widget, 1), HTTP_IDEMPOTENCY_KEY=key)
+def test_invalid_idempotency_key_is_400(customer_client, widget, key):
+    response = place(customer_client, (widget, 1), HTTP_IDEMPOTENCY_KEY=key)
 
     assert response.status_code == 400
     assert "Idempotency-Key" in error_of(response)["details"]["fields"]
@@ -230,12 +208,12 @@ def test_invalid_idempotency_key_is_400(buyer, widget, key):
 # --- GET /orders, GET /orders/{id}
 
 
-def test_customers_list_only_their_orders(buyer, client_for, user_factory, customer, place_order, widget):
+def test_customers_list_only_their_orders(customer_client, client_for, user_factory, customer, place_order, widget):
     mine = [place_order(customer, [(widget, 1)]) for _ in range(2)]
     other_customer = user_factory()
     theirs = place_order(other_customer, [(widget, 1)])
 
-    body = buyer.get("/orders").json()
+    body = customer_client.get("/orders").json()
 
     assert set(body) == {"count", "next", "previous", "results"}
     assert [o["id"] for o in body["results"]] == [str(o.pk) for o in reversed(mine)]
@@ -276,10 +254,10 @@ def test_list_orders_rejects_invalid_filters(admin_client, params):
     assert set(params) <= set(error_of(response)["details"]["fields"])
 
 
-def test_get_order_for_owner_and_staff(buyer, manager_client, customer, place_order, widget):
+def test_get_order_for_owner_and_staff(customer_client, manager_client, customer, place_order, widget):
     order = place_order(customer, [(widget, 2)])
 
-    for client in (buyer, manager_client):
+    for client in (customer_client, manager_client):
         response = client.get(f"/orders/{order.pk}")
         assert response.status_code == 200
         assert response.json()["items"][0]["quantity"] == 2
@@ -295,16 +273,18 @@ def test_get_someone_elses_order_is_404(client_for, user_factory, customer, plac
 
 
 @pytest.mark.parametrize("path", [f"/orders/{uuid.uuid4()}", "/orders/not-a-uuid", "/orders/123"])
-def test_get_unknown_order_is_404(buyer, path):
-    assert buyer.get(path).status_code == 404
+def test_get_unknown_order_is_404(customer_client, path):
+    assert customer_client.get(path).status_code == 404
 
 
-def test_order_keeps_its_price_after_the_product_price_changes(buyer, admin_client, customer, place_order, widget):
+def test_order_keeps_its_price_after_the_product_price_changes(
+    customer_client, admin_client, customer, place_order, widget
+):
     order = place_order(customer, [(widget, 2)])
 
     admin_client.patch(f"/products/{widget.pk}", {"price": "999.00"})
 
-    body = buyer.get(f"/orders/{order.pk}").json()
+    body = customer_client.get(f"/orders/{order.pk}").json()
     assert body["items"][0]["unit_price_at_purchase"] == "150.00"
     assert body["total_amount"] == "300.00"
 
@@ -312,10 +292,10 @@ def test_order_keeps_its_price_after_the_product_price_changes(buyer, admin_clie
 # --- the workflow
 
 
-def test_owner_pays(buyer, customer, place_order, widget):
+def test_owner_pays(customer_client, customer, place_order, widget):
     order = place_order(customer, [(widget, 1)])
 
-    response = buyer.post(f"/orders/{order.pk}/pay")
+    response = customer_client.post(f"/orders/{order.pk}/pay")
 
     assert response.status_code == 200
     body = response.json()
@@ -348,11 +328,11 @@ def test_another_customer_cannot_see_or_pay(client_for, user_factory, customer, 
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
 
 
-def test_declined_payment_is_402_and_the_order_stays_pending(buyer, customer, place_order, widget, settings):
+def test_declined_payment_is_402_and_the_order_stays_pending(customer_client, customer, place_order, widget, settings):
     settings.MOCK_PAYMENT_FAIL = True
     order = place_order(customer, [(widget, 1)])
 
-    response = buyer.post(f"/orders/{order.pk}/pay")
+    response = customer_client.post(f"/orders/{order.pk}/pay")
 
     assert response.status_code == 402
     assert error_of(response)["code"] == "payment_declined"
@@ -375,11 +355,11 @@ def test_staff_ship_a_paid_order(client_for, admin_user, inventory_manager, cust
     assert Shipment.objects.filter(order=order, carrier="flat-rate").exists()
 
 
-def test_customer_cannot_ship(buyer, customer, place_order, widget):
+def test_customer_cannot_ship(customer_client, customer, place_order, widget):
     order = place_order(customer, [(widget, 1)])
-    buyer.post(f"/orders/{order.pk}/pay")
+    customer_client.post(f"/orders/{order.pk}/pay")
 
-    response = buyer.post(f"/orders/{order.pk}/ship")
+    response = customer_client.post(f"/orders/{order.pk}/ship")
 
     assert response.status_code == 403
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
@@ -398,21 +378,21 @@ def test_shipping_a_pending_order_is_409(manager_client, customer, place_order, 
 
 
 @pytest.mark.parametrize("who", ["owner", "manager"])
-def test_cancel_pending_restores_stock(buyer, manager_client, customer, place_order, widget, who):
+def test_cancel_pending_restores_stock(customer_client, manager_client, customer, place_order, widget, who):
     order = place_order(customer, [(widget, 4)])
 
-    response = (buyer if who == "owner" else manager_client).post(f"/orders/{order.pk}/cancel")
+    response = (customer_client if who == "owner" else manager_client).post(f"/orders/{order.pk}/cancel")
 
     assert response.status_code == 200
     assert response.json()["status"] == "CANCELLED"
     assert stock_of(widget) == (500, 0)
 
 
-def test_cancel_paid_is_staff_only_and_refunds(buyer, manager_client, customer, place_order, widget):
+def test_cancel_paid_is_staff_only_and_refunds(customer_client, manager_client, customer, place_order, widget):
     order = place_order(customer, [(widget, 4)])
-    buyer.post(f"/orders/{order.pk}/pay")
+    customer_client.post(f"/orders/{order.pk}/pay")
 
-    refused = buyer.post(f"/orders/{order.pk}/cancel")
+    refused = customer_client.post(f"/orders/{order.pk}/cancel")
     accepted = manager_client.post(f"/orders/{order.pk}/cancel")
 
     assert refused.status_code == 403
@@ -445,13 +425,15 @@ def test_refused_transitions_are_409(admin_client, customer, place_order, widget
     assert Order.objects.get(pk=order.pk).status == status
 
 
-def test_workflow_actions_reject_get(buyer, customer, place_order, widget):
+def test_workflow_actions_reject_get(customer_client, customer, place_order, widget):
     order = place_order(customer, [(widget, 1)])
 
-    assert buyer.get(f"/orders/{order.pk}/pay").status_code == 405
+    assert customer_client.get(f"/orders/{order.pk}/pay").status_code == 405
 
 
-def test_ledger_is_balanced_after_the_whole_workflow(buyer, admin_client, customer, place_order, widget, gadget):
+def test_ledger_is_balanced_after_the_whole_workflow(
+    customer_client, admin_client, customer, place_order, widget, gadget
+):
     shipped = place_order(customer, [(widget, 2), (gadget, 1)])
     cancelled = place_order(customer, [(widget, 5)])
     pending = place_order(customer, [(gadget, 3)])
