@@ -207,7 +207,7 @@ def main() -> None:
     clients = [int(c) for c in args.clients.split(",")]
     wrk, pgbench = ensure_tool("wrk", "wrk"), pgbench_path()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    workers = os.environ.setdefault("WEB_CONCURRENCY", "4")
+    workers = os.environ.setdefault("WEB_CONCURRENCY", "2")  # one sync worker per core measured best
     threads = os.environ.setdefault("GUNICORN_THREADS", "1")
 
     runs = []
