@@ -87,6 +87,11 @@ def permission_denied(request, exception=None) -> JsonResponse:
     )
 
 
+def csrf_failure(request, reason="") -> JsonResponse:
+    """Django's CSRF check (admin forms only: the API authenticates with bearer tokens, not cookies)."""
+    return _json_error(request, status_code=403, code="csrf_failed", message="CSRF verification failed.")
+
+
 def not_found(request, exception=None) -> JsonResponse:
     return _json_error(request, status_code=404, code="not_found", message="Not found.")
 

@@ -1,6 +1,7 @@
 """Every 4xx and 5xx answers ``{"error": {"code", "message", "details", "request_id"}}``."""
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from tests.assertions import error_of
@@ -95,3 +96,13 @@ def test_unhandled_exception_is_500_without_details(path):
     }
     assert b"secret internal detail" not in response.content
     assert b"Traceback" not in response.content
+
+
+def test_csrf_failure_in_the_admin_is_403_in_the_error_shape(admin_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+
+    response = client.post("/admin/inventory/product/add/", {"sku": "X"})
+
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "csrf_failed"
