@@ -32,3 +32,18 @@ class OrderOutputSerializer(serializers.Serializer):
     shipped_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     items = OrderItemOutputSerializer(many=True, source="items.all")
+
+
+def order_as_placed(order) -> dict:
+    """The body ``POST /orders`` answered when ``order`` was placed, for Idempotency-Key replays.
+
+    Amounts and items never change after placement; the status and the step timestamps are
+    rendered as they were at that moment (PENDING, none yet), so a replay repeats the original body.
+    """
+    return {
+        **OrderOutputSerializer(order).data,
+        "status": OrderStatus.PENDING,
+        "paid_at": None,
+        "shipped_at": None,
+        "cancelled_at": None,
+    }

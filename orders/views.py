@@ -11,7 +11,7 @@ from inventory.services import StockLine
 from orders.filters import OrderFilter
 from orders.models import Order
 from orders.selectors import order_list
-from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer
+from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer, order_as_placed
 from orders.services import order_cancel, order_pay, order_place, order_ship
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -67,10 +67,13 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             lines=[StockLine(item["product_id"], item["quantity"]) for item in data.validated_data["items"]],
             idempotency_key=_idempotency_key(request),
         )
-        response = Response(OrderOutputSerializer(placement.order).data, status=status.HTTP_201_CREATED)
         if placement.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+            return Response(
+                order_as_placed(placement.order),
+                status=status.HTTP_201_CREATED,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        return Response(OrderOutputSerializer(placement.order).data, status=status.HTTP_201_CREATED)
 
     def _transition(self, service):
         order = service(order_id=self.get_object().pk, actor=self.request.user)

@@ -175,6 +175,17 @@ def test_same_idempotency_key_and_body_replays_the_order(customer_client, widget
     assert Order.objects.count() == 1
 
 
+def test_idempotent_replay_repeats_the_original_body_after_the_order_moved_on(customer_client, widget):
+    first = place(customer_client, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-456")
+    customer_client.post(f"/orders/{first.json()['id']}/pay")
+
+    again = place(customer_client, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-456")
+
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert customer_client.get(f"/orders/{first.json()['id']}").json()["status"] == "PAID"
+
+
 def test_same_idempotency_key_with_another_body_is_422(customer_client, widget):
     place(customer_client, (widget, 2), HTTP_IDEMPOTENCY_KEY="order-123")
 
