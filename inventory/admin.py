@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from inventory.exceptions import StockWouldGoNegative
+from inventory.exceptions import StockWouldGoNegative, VersionConflict
 from inventory.models import Product, StockMovement
 from inventory.services import EDITABLE_FIELDS, product_create, product_update, stock_adjust
 
@@ -35,12 +35,30 @@ class StockAdjustmentForm(forms.Form):
 
 
 class ProductAdminForm(forms.ModelForm):
+    """Also carries the version the editor loaded, so two people editing at once cannot overwrite each other."""
+
+    edited_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
     class Meta:
         model = Product
         fields = ["sku", "name", "description", "price", "stock_quantity", "is_active"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["edited_version"].initial = self.instance.version
+
     def clean_sku(self):
         return self.cleaned_data["sku"].strip().upper()  # stored upper-case; uniqueness is then checked as such
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("edited_version") != self.instance.version:
+            raise forms.ValidationError(STALE_EDIT)
+        return cleaned
+
+
+STALE_EDIT = "Someone else changed this product while you were editing it: reload the page and try again."
 
 
 class _ReadOnlyMixin:
@@ -79,7 +97,17 @@ class ProductAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ["sku", "name", "description", "price", "stock_quantity", "is_active"]
-        return ["sku", "name", "description", "price", "is_active", "stock_quantity", "reserved_quantity", "version"]
+        return [
+            "sku",
+            "name",
+            "description",
+            "price",
+            "is_active",
+            "stock_quantity",
+            "reserved_quantity",
+            "version",
+            "edited_version",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -91,12 +119,17 @@ class ProductAdmin(admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # ModelAdmin wraps this view in transaction.atomic(); the services own their (durable) transactions.
-        return self._changeform_view(request, object_id, form_url, extra_context)
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        except VersionConflict:  # lost the race between the form's check and the locked update
+            messages.error(request, STALE_EDIT)
+            return redirect("admin:inventory_product_change", object_id)
 
     def save_model(self, request, obj, form, change):
         if change:
             changes = {field: form.cleaned_data[field] for field in form.changed_data if field in EDITABLE_FIELDS}
-            product_update(product_id=obj.pk, actor=request.user, changes=changes)
+            expected = form.cleaned_data["edited_version"]
+            product_update(product_id=obj.pk, actor=request.user, changes=changes, expected_version=expected)
         else:
             fields = {field: form.cleaned_data[field] for field in self.get_fields(request)}
             obj.pk = product_create(actor=request.user, **fields).pk

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from inventory.models import MovementKind, Product, StockMovement
+from inventory.services import product_update
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +23,7 @@ def change_form(product, **changes) -> dict:
         "description": product.description,
         "price": str(product.price),
         "is_active": "on" if product.is_active else "",
+        "edited_version": str(product.version),
         "movements-TOTAL_FORMS": str(movements),
         "movements-INITIAL_FORMS": str(movements),
         "movements-MIN_NUM_FORMS": "0",
@@ -82,6 +84,18 @@ def test_admin_change_updates_through_the_service(staff_browser, product):
     assert response.status_code == 302
     product.refresh_from_db()
     assert (product.price, product.version, product.stock_quantity) == (Decimal("19.99"), 2, 100)
+
+
+def test_admin_change_refuses_a_stale_edit(staff_browser, product, admin_user):
+    stale = change_form(product, price="1.00")
+    product_update(product_id=product.pk, actor=admin_user, changes={"name": "Edited meanwhile"})
+
+    response = staff_browser.post(f"/admin/inventory/product/{product.pk}/change/", stale)
+
+    assert response.status_code == 200
+    assert b"Someone else changed this product" in response.content
+    product.refresh_from_db()
+    assert (product.name, product.price, product.version) == ("Edited meanwhile", Decimal("10.00"), 2)
 
 
 def test_admin_adjust_stock_writes_the_ledger(staff_browser, product):
