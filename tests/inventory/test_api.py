@@ -428,3 +428,16 @@ def test_ledger_stays_consistent_after_api_operations(admin_client, manager_clie
 
     call_command("check_stock")
     assert Product.objects.get(pk=product_id).stock_quantity == 480
+
+
+def test_product_list_query_count_does_not_grow_with_products(
+    customer_client, product_factory, django_assert_max_num_queries
+):
+    counts = []
+    for _ in range(2):
+        product_factory.create_batch(10)
+        with django_assert_max_num_queries(10) as captured:  # auth 1, throttle cache 6, count, page
+            assert customer_client.get("/products", {"page_size": 100}).status_code == 200
+        counts.append(len(captured))
+
+    assert counts[0] == counts[1]

@@ -462,3 +462,17 @@ def test_ledger_is_balanced_after_the_whole_workflow(
     assert stock_of(widget) == (498, 0)
     assert stock_of(gadget) == (6, 3)
     assert Order.objects.get(pk=pending.pk).status == OrderStatus.PENDING
+
+
+def test_order_list_query_count_does_not_grow_with_orders(
+    admin_client, customer, place_order, widget, gadget, django_assert_max_num_queries
+):
+    counts = []
+    for _ in range(2):
+        for _ in range(5):
+            place_order(customer, [(widget, 1), (gadget, 1)])
+        with django_assert_max_num_queries(11) as captured:  # auth 1, throttle cache 6, count, page, items
+            assert admin_client.get("/orders", {"page_size": 100}).status_code == 200
+        counts.append(len(captured))
+
+    assert counts[0] == counts[1]
