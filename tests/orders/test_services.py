@@ -324,3 +324,34 @@ def test_query_count_is_constant_in_the_number_of_lines(product_factory, custome
         counts.append(len(captured))
 
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_each_transition_logs_its_event_and_email_after_commit(widgets, customer, admin_user, place_order):
+    shipped, cancelled = place_order(customer, [(widgets[0], 1)]), place_order(customer, [(widgets[0], 1)])
+
+    with capture_logs() as logs:
+        order_pay(order_id=shipped.pk, actor=customer)
+        order_ship(order_id=shipped.pk, actor=admin_user)
+        order_cancel(order_id=cancelled.pk, actor=customer)
+
+    events = [(line["event"], line["order_id"]) for line in logs if line["event"].startswith("order_")]
+    assert events == [
+        ("order_paid", str(shipped.pk)),
+        ("order_shipped", str(shipped.pk)),
+        ("order_cancelled", str(cancelled.pk)),
+    ]
+    emails = [(line["template"], line["to"]) for line in logs if line["event"] == "email_sent"]
+    assert emails == [
+        ("payment_receipt", customer.email),
+        ("shipping_notice", customer.email),
+        ("cancellation_notice", customer.email),
+    ]
+
+
+def test_a_refused_transition_logs_nothing(widgets, customer, admin_user, place_order):
+    order = place_order(customer, [(widgets[0], 1)])
+
+    with capture_logs() as logs, pytest.raises(InvalidTransition):
+        order_ship(order_id=order.pk, actor=admin_user)
+
+    assert [line for line in logs if line["event"].startswith("order_") or line["event"] == "email_sent"] == []
