@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -21,3 +23,6 @@ def test_docs_serve_swagger_ui(api_client):
 
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+    assert b"cdn.jsdelivr.net" not in response.content  # assets come from this server (sidecar)
+    bundle = re.search(rb'src="([^"]*swagger-ui-bundle\.js)"', response.content).group(1).decode()
+    assert api_client.get(bundle).status_code == 200
