@@ -8,7 +8,7 @@ PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate seed shell bench stress fuzz db-start db-stop db-status up down clean
+.PHONY: help run test lint fmt migrate seed shell bench profile stress fuzz db-start db-stop db-status up down clean
 
 help: ## List the recipes
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ shell: $(VENV)/.base-installed ## Django shell
 
 bench: $(VENV)/.dev-installed ## Benchmark POST /orders (wrk) against the raw-SQL ceiling (pgbench)
 	$(BIN)/python bench/run.py
+
+profile: $(VENV)/.dev-installed ## Sample a gunicorn worker with py-spy under the spread workload
+	$(BIN)/python bench/profile.py
 
 stress: $(VENV)/.dev-installed ## Race 200 buyers for 50 units, 10 rounds, against the running server
 	$(BIN)/python bench/stress.py
