@@ -28,14 +28,16 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 run: $(VENV)/.base-installed migrate ## Serve the API with gunicorn on 127.0.0.1:$PORT (JSON logs on stdout)
 	PORT=$(PORT) $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi
 
-test: $(VENV)/.dev-installed ## Lint, check formatting, run the whole suite on PostgreSQL
+test: $(VENV)/.dev-installed ## Lint, check formatting and layers, run the whole suite on PostgreSQL
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest
 
-lint: $(VENV)/.dev-installed ## ruff check and format check
+lint: $(VENV)/.dev-installed ## ruff check, format check and the app layers (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: $(VENV)/.dev-installed ## Fix lint and format the code
 	$(BIN)/ruff check --fix .

@@ -7,7 +7,7 @@ from typing import ParamSpec, TypeVar
 import psycopg
 import structlog
 from django.conf import settings
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError, connection
 
 from config.exceptions import DomainError
 
@@ -23,6 +23,23 @@ class DatabaseBusy(DomainError):
 
     code = "database_busy"
     status = 503
+
+
+def lock_timeout_set() -> None:
+    """Make this transaction's row-lock waits give up after ``STOCK_LOCK_TIMEOUT_MS`` (then 503, not a hang).
+
+    Every helper that takes row locks calls it first; it lasts until the transaction ends.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.STOCK_LOCK_TIMEOUT_MS}ms"])
+
+
+def unique_violation(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint ``exc`` violated, or None if it is another integrity error."""
+    cause = exc.__cause__
+    if isinstance(cause, psycopg.errors.UniqueViolation):
+        return cause.diag.constraint_name or ""
+    return None
 
 
 def retry_on_conflict(function: Callable[P, R]) -> Callable[P, R]:

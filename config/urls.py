@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import HealthView
@@ -10,9 +12,14 @@ urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include("accounts.urls")),
+    path("", include("catalog.urls")),
     path("", include("inventory.urls")),
     path("", include("orders.urls")),
 ]
+if settings.SERVE_MEDIA:  # uploaded product images from the local media folder (S3 serves its own)
+    urlpatterns.append(
+        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )
 
 handler400 = "config.errors.bad_request"
 handler403 = "config.errors.permission_denied"

@@ -1,7 +1,8 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from inventory.models import Product
+from catalog.models import Product, ProductStatus, Variant
+from inventory.models import MovementKind, Reservation, ReservationStatus, StockMovement
 
 TRUTHY = {"true": True, "1": True, "false": False, "0": False}
 
@@ -15,24 +16,83 @@ class StrictBooleanFilter(django_filters.ChoiceFilter):
     def filter(self, qs, value):
         if value in (None, ""):
             return qs
-        return super().filter(qs, TRUTHY[value])
+        if self.method is not None:
+            return self.method(qs, self.field_name, TRUTHY[value])
+        return qs.filter(**{self.field_name: TRUTHY[value]})
+
+
+def _variants(**conditions) -> Exists:
+    return Exists(Variant.objects.filter(product=OuterRef("pk"), **conditions))
 
 
 class ProductFilter(django_filters.FilterSet):
-    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="Available stock above zero.")
-    search = django_filters.CharFilter(method="filter_search", help_text="Part of the name or SKU.")
-    sku = django_filters.CharFilter(field_name="sku", lookup_expr="iexact")
-    min_price = django_filters.NumberFilter(field_name="price", lookup_expr="gte")
-    max_price = django_filters.NumberFilter(field_name="price", lookup_expr="lte")
-    is_active = StrictBooleanFilter(field_name="is_active")
-    ordering = django_filters.OrderingFilter(fields=["name", "price", "stock_quantity", "created_at"])
+    """Seed 001's filters over products with variants: SKU and price match any variant of the product."""
+
+    in_stock = StrictBooleanFilter(method="filter_in_stock", help_text="Units available above zero.")
+    search = django_filters.CharFilter(method="filter_search", help_text="Part of the name or of a variant's SKU.")
+    sku = django_filters.CharFilter(method="filter_sku", help_text="A variant's SKU (any case).")
+    min_price = django_filters.NumberFilter(method="filter_price", help_text="A variant costs at least this.")
+    max_price = django_filters.NumberFilter(method="filter_price", help_text="A variant costs at most this.")
+    is_active = StrictBooleanFilter(method="filter_is_active", help_text="On sale: PUBLISHED with an active variant.")
+    status = django_filters.ChoiceFilter(choices=ProductStatus.choices)
+    brand_id = django_filters.NumberFilter(field_name="brand_id")
+    category_id = django_filters.NumberFilter(field_name="category_id")
+    ordering = django_filters.OrderingFilter(
+        fields=[
+            ("name", "name"),
+            ("min_price", "price"),
+            ("stock_quantity", "stock_quantity"),
+            ("created_at", "created_at"),
+        ]
+    )
 
     class Meta:
         model = Product
         fields: list[str] = []
 
     def filter_in_stock(self, queryset, name, value):
-        return queryset.filter(stock_quantity__gt=0) if TRUTHY[value] else queryset.filter(stock_quantity=0)
+        return queryset.filter(stock_quantity__gt=0) if value else queryset.filter(stock_quantity=0)
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(sku__icontains=value))
+        return queryset.filter(Q(name__icontains=value) | _variants(sku__icontains=value))
+
+    def filter_sku(self, queryset, name, value):
+        return queryset.filter(_variants(sku__iexact=value))
+
+    def filter_price(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset, so one variant must match both bounds
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        bounds = {}
+        if self.form.cleaned_data.get("min_price") is not None:
+            bounds["price__gte"] = self.form.cleaned_data["min_price"]
+        if self.form.cleaned_data.get("max_price") is not None:
+            bounds["price__lte"] = self.form.cleaned_data["max_price"]
+        return queryset.filter(_variants(**bounds)) if bounds else queryset
+
+    def filter_is_active(self, queryset, name, value):
+        on_sale = Q(_variants(is_active=True), status=ProductStatus.PUBLISHED)
+        return queryset.filter(on_sale) if value else queryset.exclude(on_sale)
+
+
+class StockMovementFilter(django_filters.FilterSet):
+    sku = django_filters.CharFilter(field_name="stock__variant__sku", lookup_expr="iexact")
+    warehouse_id = django_filters.NumberFilter(field_name="stock__location__warehouse_id")
+    location_id = django_filters.NumberFilter(field_name="stock__location_id")
+    reservation_id = django_filters.NumberFilter(field_name="reservation_id")
+    kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
+
+    class Meta:
+        model = StockMovement
+        fields: list[str] = []
+
+
+class ReservationFilter(django_filters.FilterSet):
+    reference = django_filters.CharFilter(field_name="reference")
+    status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
+    order_id = django_filters.UUIDFilter(field_name="order_id")
+
+    class Meta:
+        model = Reservation
+        fields: list[str] = []

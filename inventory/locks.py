@@ -1,21 +1,40 @@
-"""The one row-lock helper: every stock path locks products through it."""
+"""The one row-lock helper for stock, and the lock of reservations that precedes it.
+
+Lock order, everywhere: an order row (in ``orders``), then reservation rows, then stock rows,
+each set in ascending id order. Two transactions that need the same rows then queue instead
+of deadlocking. Every helper sets the ``lock_timeout`` first, so a stuck lock is an error
+(503), not a hang. Each must run inside a transaction; evaluating the queryset takes the locks.
+"""
 
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.db import connection
+from django.db.models import Q
 
-from inventory.models import Product
+from config.db import lock_timeout_set
+from inventory.models import Reservation, Stock
 
 
-def products_lock(*, product_ids: Iterable[int]) -> dict[int, Product]:
-    """Lock the products ``FOR UPDATE`` in ascending id order and return them by id.
+def stock_lock(*, condition: Q) -> dict[int, Stock]:
+    """Lock the stock rows matching ``condition`` ``FOR UPDATE`` in ascending id order; return them by id.
 
-    Ascending order makes two transactions that need {A, B} and {B, A} queue instead of
-    deadlocking. A ``lock_timeout`` turns a stuck lock into an error instead of a hang.
-    Must run inside a transaction; ids that do not exist are simply absent from the result.
+    Each row comes with its location, warehouse and variant (read, not locked).
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.STOCK_LOCK_TIMEOUT_MS}ms"])
-    queryset = Product.objects.filter(pk__in=set(product_ids)).order_by("pk").select_for_update(of=("self",))
-    return {product.pk: product for product in queryset}  # evaluating the queryset takes the locks
+    lock_timeout_set()
+    rows = (
+        Stock.objects.filter(condition)
+        .select_related("location__warehouse", "variant")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    return {row.pk: row for row in rows}
+
+
+def reservations_lock(*, reservation_ids: Iterable[int], skip_locked: bool = False) -> dict[int, Reservation]:
+    """Lock reservations in ascending id order; with ``skip_locked``, leave out those someone else holds."""
+    lock_timeout_set()
+    rows = (
+        Reservation.objects.filter(pk__in=set(reservation_ids))
+        .order_by("pk")
+        .select_for_update(of=("self",), skip_locked=skip_locked)
+    )
+    return {row.pk: row for row in rows}

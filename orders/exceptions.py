@@ -6,6 +6,13 @@ class EmptyOrder(DomainError):
     status = 400
 
 
+class OrderTooLarge(DomainError):
+    """An amount would not fit the order's columns. details: max_amount."""
+
+    code = "order_too_large"
+    status = 400
+
+
 class OrderNotFound(DomainError):
     code = "order_not_found"
     status = 404

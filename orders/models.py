@@ -1,10 +1,14 @@
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F
 
-from inventory.models import Product
+from catalog.models import Product, Variant
+from inventory.models import Reservation
+
+MAX_AMOUNT = Decimal(10) ** 12  # amounts are numeric(14, 2)
 
 
 class OrderStatus(models.TextChoices):
@@ -56,11 +60,20 @@ class Order(models.Model):
 
 
 class OrderItem(models.Model):
-    """One line of an order: a snapshot of the product as it was sold. Never reads the live price again."""
+    """One line of an order: a snapshot of the variant as it was sold. Never reads the live price again.
+
+    ``reservation`` holds its units in inventory until the order ships (commit) or is cancelled
+    (release); orders closed before reservations existed have none.
+    """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
+    variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="order_items")
+    reservation = models.OneToOneField(
+        Reservation, null=True, blank=True, on_delete=models.PROTECT, related_name="order_item"
+    )
     product_name = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=200, blank=True, default="")
     sku = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
     unit_price_at_purchase = models.DecimalField(max_digits=12, decimal_places=2)
@@ -69,7 +82,7 @@ class OrderItem(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="order_item_one_line_per_product"),
+            models.UniqueConstraint(fields=["order", "variant"], name="order_item_one_line_per_variant"),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_item_quantity_positive"),
             models.CheckConstraint(
                 condition=models.Q(unit_price_at_purchase__gte=0), name="order_item_price_nonnegative"

@@ -1,11 +1,25 @@
+from django.conf import settings
 from rest_framework import serializers
 
+from catalog.validators import SKU_MAX_LENGTH, sku_validator
 from orders.models import OrderStatus
+
+LINE_KEYS = ("product_id", "variant_id", "sku")
 
 
 class OrderLineInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    """One line: exactly one of ``variant_id``, ``sku`` or (for a one-variant product) ``product_id``."""
+
+    product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    variant_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    sku = serializers.CharField(max_length=SKU_MAX_LENGTH, validators=[sku_validator], required=False)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+
+    def validate(self, attrs):
+        named = [key for key in LINE_KEYS if key in attrs]
+        if len(named) != 1:
+            raise serializers.ValidationError("Name the item by exactly one of product_id, variant_id or sku.")
+        return attrs
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
@@ -14,7 +28,10 @@ class OrderCreateInputSerializer(serializers.Serializer):
 
 class OrderItemOutputSerializer(serializers.Serializer):
     product_id = serializers.IntegerField()
+    variant_id = serializers.IntegerField()
+    reservation_id = serializers.IntegerField(allow_null=True)
     product_name = serializers.CharField()
+    variant_name = serializers.CharField(allow_blank=True)
     sku = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price_at_purchase = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -27,11 +44,15 @@ class OrderOutputSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
     shipping_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     shipped_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
     items = OrderItemOutputSerializer(many=True, source="items.all")
+
+    def get_currency(self, order) -> str:
+        return settings.CURRENCY
 
 
 def order_as_placed(order) -> dict:

@@ -1,6 +1,8 @@
 """Every write to orders: placement and the PENDING -> PAID -> SHIPPED (or CANCELLED) workflow.
 
-Stock moves only through ``inventory.services``; each entry point owns one durable transaction,
+Orders read the catalog through its selectors and hold stock through inventory's reservations:
+placing an order allocates one reservation per line, shipping commits them, cancelling releases
+them. Stock moves only through ``inventory.services``; each entry point owns one durable transaction,
 is retried on a deadlock or serialization failure, and queues its log and email events with
 ``transaction.on_commit`` so nothing leaves the process for a transaction that rolled back.
 """
@@ -18,18 +20,24 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from catalog.exceptions import ProductsUnavailable, VariantRequired
+from catalog.models import Variant
+from catalog.selectors import variant_is_sellable, variants_for_sale
+from catalog.validators import sku_normalize
 from config.db import retry_on_conflict
-from inventory.services import StockLine, stock_commit, stock_release, stock_reserve
+from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
+from inventory.services.reservations import reservations_commit, reservations_release
 from orders.exceptions import (
     EmptyOrder,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     InvalidTransition,
     OrderNotFound,
+    OrderTooLarge,
     PaymentDeclined,
     TransitionForbidden,
 )
-from orders.models import Order, OrderItem, OrderStatus, Payment, PaymentStatus, Shipment
+from orders.models import MAX_AMOUNT, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Shipment
 from orders.notifications import order_event_emit
 from orders.payments import payment_gateway
 
@@ -42,26 +50,75 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    """One requested line: a variant named by ``variant_id`` or ``sku``, or a one-variant product by ``product_id``."""
+
+    quantity: int
+    product_id: int | None = None
+    variant_id: int | None = None
+    sku: str | None = None
+
+
+@dataclass(frozen=True)
 class Placement:
     order: Order
     replayed: bool  # True when an Idempotency-Key matched an order placed earlier
 
 
-def _merge_lines(lines: Sequence[StockLine]) -> dict[int, int]:
+def _lines_check(lines: Sequence[OrderLine]) -> None:
     if not lines:
         raise EmptyOrder("An order needs at least one item.")
-    bad = [line.product_id for line in lines if line.quantity < 1]
-    if bad:
-        raise ValidationError({"items": [f"Quantities must be at least 1 (product ids {sorted(set(bad))})."]})
-    merged: dict[int, int] = {}
+    if any(line.quantity < 1 for line in lines):
+        raise ValidationError({"items": ["Quantities must be at least 1."]})
+
+
+def _variants_resolve(lines: Sequence[OrderLine]) -> list[tuple[Variant, int]]:
+    """The variant each line names, merged per variant; every unsellable or ambiguous line is named in the error."""
+    skus = {sku_normalize(line.sku) for line in lines if line.sku is not None}
+    found = variants_for_sale(
+        variant_ids={line.variant_id for line in lines if line.variant_id is not None},
+        product_ids={line.product_id for line in lines if line.product_id is not None},
+        skus=skus,
+    )
+    by_id = {variant.pk: variant for variant in found}
+    by_sku = {variant.sku: variant for variant in found}
+    by_product: dict[int, list[Variant]] = {}
+    for variant in found:
+        by_product.setdefault(variant.product_id, []).append(variant)
+
+    several = sorted({line.product_id for line in lines if len(by_product.get(line.product_id, ())) > 1})
+    if several:
+        raise VariantRequired(
+            "Some products have several variants: order them by variant_id or sku.", product_ids=several
+        )
+    chosen: list[tuple[OrderLine, Variant | None]] = []
     for line in lines:
-        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
-    return merged
+        if line.variant_id is not None:
+            chosen.append((line, by_id.get(line.variant_id)))
+        elif line.sku is not None:
+            chosen.append((line, by_sku.get(sku_normalize(line.sku))))
+        else:
+            chosen.append((line, next(iter(by_product.get(line.product_id, ())), None)))
+    bad = [line for line, variant in chosen if variant is None or not variant_is_sellable(variant)]
+    if bad:
+        named = {
+            "product_ids": sorted({line.product_id for line in bad if line.product_id is not None}),
+            "variant_ids": sorted({line.variant_id for line in bad if line.variant_id is not None}),
+            "skus": sorted({sku_normalize(line.sku) for line in bad if line.sku is not None}),
+        }
+        raise ProductsUnavailable(
+            "Some products do not exist or are not for sale.", **{key: ids for key, ids in named.items() if ids}
+        )
+    merged: dict[int, tuple[Variant, int]] = {}
+    for line, variant in chosen:
+        units = merged.get(variant.pk, (variant, 0))[1]
+        merged[variant.pk] = (variant, units + line.quantity)
+    return [merged[variant_id] for variant_id in sorted(merged)]
 
 
-def _request_hash(merged: dict[int, int]) -> str:
-    """Fingerprint of what was asked for: the same items in any order or split give the same hash."""
-    return hashlib.sha256(json.dumps(sorted(merged.items())).encode()).hexdigest()
+def _request_hash(lines: list[tuple[Variant, int]]) -> str:
+    """Fingerprint of what was asked for: the same variants and units, in any order or split, give the same hash."""
+    return hashlib.sha256(json.dumps([[variant.pk, units] for variant, units in lines]).encode()).hexdigest()
 
 
 def _idempotent_replay(*, customer: User, key: str, request_hash: str) -> Order | None:
@@ -82,36 +139,52 @@ def _idempotent_replay(*, customer: User, key: str, request_hash: str) -> Order 
     return existing
 
 
+def _amounts_check(items: list[OrderItem], subtotal: Decimal, total: Decimal) -> None:
+    if max([total, subtotal, *(item.line_total for item in items)]) >= MAX_AMOUNT:
+        raise OrderTooLarge(
+            "The order's amounts are too large to record; split it into smaller orders.", max_amount=str(MAX_AMOUNT)
+        )
+
+
 @retry_on_conflict
 @transaction.atomic(durable=True)
-def order_place(*, customer: User, lines: Sequence[StockLine], idempotency_key: str | None = None) -> Placement:
-    """Reserve the stock of every line and record the order with a snapshot of each product's price."""
-    merged = _merge_lines(lines)
-    request_hash = _request_hash(merged)
+def order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None = None) -> Placement:
+    """Reserve every line's units (one reservation per line) and record the order with each variant's snapshot."""
+    _lines_check(lines)
+    resolved = _variants_resolve(lines)
+    request_hash = _request_hash(resolved)
     if idempotency_key is not None:
         earlier = _idempotent_replay(customer=customer, key=idempotency_key, request_hash=request_hash)
         if earlier is not None:
             return Placement(order=earlier, replayed=True)
 
     order = Order(id=uuid.uuid4(), user=customer, idempotency_key=idempotency_key, request_hash=request_hash)
-    reservation = stock_reserve(
-        lines=[StockLine(pid, quantity) for pid, quantity in merged.items()], actor=customer, order_id=order.id
-    )
     items = [
         OrderItem(
             order=order,
-            product_id=pid,
-            product_name=reservation.products[pid].name,
-            sku=reservation.products[pid].sku,
-            quantity=quantity,
-            unit_price_at_purchase=reservation.products[pid].price,
-            line_total=reservation.products[pid].price * quantity,
+            product_id=variant.product_id,
+            variant=variant,
+            product_name=variant.product.name,
+            variant_name=variant.name,
+            sku=variant.sku,
+            quantity=units,
+            unit_price_at_purchase=variant.price,
+            line_total=variant.price * units,
         )
-        for pid, quantity in sorted(merged.items())
+        for variant, units in resolved
     ]
     order.subtotal = sum((item.line_total for item in items), Decimal("0.00"))
     order.shipping_amount = settings.SHIPPING_FLAT_RATE
     order.total_amount = order.subtotal + order.shipping_amount
+    _amounts_check(items, order.subtotal, order.total_amount)
+
+    requests = [
+        HoldRequest(reference=f"order:{order.id}:{variant.sku}", lines=[HoldLine(variant, units)], order_id=order.id)
+        for variant, units in resolved
+    ]
+    reservations = stock_allocate(requests=requests, actor=customer)
+    for item, reservation in zip(items, reservations, strict=True):
+        item.reservation = reservation
     order.save(force_insert=True)
     OrderItem.objects.bulk_create(items)
     order_event_emit(order=order, email=customer.email, event="order_placed")
@@ -141,8 +214,8 @@ def _forbid(action: str, reason: str) -> TransitionForbidden:
     return TransitionForbidden(reason, action=action)
 
 
-def _lines_of(order: Order) -> list[StockLine]:
-    return [StockLine(product_id, quantity) for product_id, quantity in order.items.values_list("product", "quantity")]
+def _reservations_of(order: Order) -> list[int]:
+    return list(order.items.values_list("reservation_id", flat=True))
 
 
 @retry_on_conflict
@@ -191,7 +264,7 @@ def order_ship(*, order_id: uuid.UUID, actor: User) -> Order:
     if not actor.is_staff:
         raise _forbid("ship", "Only staff may ship orders.")
     target = _transition_check(order, "ship")
-    stock_commit(lines=_lines_of(order), actor=actor, order_id=order.pk)
+    reservations_commit(reservation_ids=_reservations_of(order), actor=actor, order_id=order.pk)
     now = timezone.now()
     Shipment.objects.create(
         order=order,
@@ -221,7 +294,7 @@ def order_cancel(*, order_id: uuid.UUID, actor: User) -> Order:
         raise _forbid("cancel", "Only the customer who placed the order, or staff, may cancel it.")
     if order.status == OrderStatus.PAID:
         _payment_refund(order=order)
-    stock_release(lines=_lines_of(order), actor=actor, order_id=order.pk)
+    reservations_release(reservation_ids=_reservations_of(order), actor=actor, order_id=order.pk)
     order.status, order.cancelled_at = target, timezone.now()
     order.save(update_fields=["status", "cancelled_at"])
     order_event_emit(order=order, email=order.user.email, event="order_cancelled")

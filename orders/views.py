@@ -7,12 +7,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdmin, IsCustomer, IsStaff
-from inventory.services import StockLine
 from orders.filters import OrderFilter
 from orders.models import Order
 from orders.selectors import order_list
 from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer, order_as_placed
-from orders.services import order_cancel, order_pay, order_place, order_ship
+from orders.services import OrderLine, order_cancel, order_pay, order_place, order_ship
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -64,7 +63,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.is_valid(raise_exception=True)
         placement = order_place(
             customer=request.user,
-            lines=[StockLine(item["product_id"], item["quantity"]) for item in data.validated_data["items"]],
+            lines=[OrderLine(**item) for item in data.validated_data["items"]],
             idempotency_key=_idempotency_key(request),
         )
         if placement.replayed:

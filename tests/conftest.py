@@ -6,9 +6,11 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from inventory.services import StockLine
-from orders.services import order_place
-from tests.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
+from catalog.models import Variant
+from orders.services import OrderLine, order_place
+from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
+from tests.catalog.factories import BrandFactory, CategoryFactory, DraftProductFactory, VariantFactory
+from tests.inventory.factories import LocationFactory, StockedProductFactory, WarehouseFactory
 
 
 @pytest.fixture
@@ -23,7 +25,38 @@ def user_factory():
 
 @pytest.fixture
 def product_factory():
-    return ProductFactory
+    """Seed 001's product: one variant, PUBLISHED, stock at MAIN/DEFAULT."""
+    return StockedProductFactory
+
+
+@pytest.fixture
+def draft_product_factory():
+    return DraftProductFactory
+
+
+@pytest.fixture
+def variant_factory():
+    return VariantFactory
+
+
+@pytest.fixture
+def brand_factory():
+    return BrandFactory
+
+
+@pytest.fixture
+def category_factory():
+    return CategoryFactory
+
+
+@pytest.fixture
+def warehouse_factory():
+    return WarehouseFactory
+
+
+@pytest.fixture
+def location_factory():
+    return LocationFactory
 
 
 @pytest.fixture
@@ -46,13 +79,19 @@ def inventory_manager(user_factory):
     return user_factory(role=Role.INVENTORY_MANAGER)
 
 
+def order_line(item, quantity: int) -> OrderLine:
+    """A line naming a variant by id, or a one-variant product by its product id."""
+    if isinstance(item, Variant):
+        return OrderLine(quantity=quantity, variant_id=item.pk)
+    return OrderLine(quantity=quantity, product_id=item.pk)
+
+
 @pytest.fixture
 def place_order():
-    """Place an order through the real service: ``place_order(customer, [(product, quantity), ...])``."""
+    """Place an order through the real service: ``place_order(customer, [(product or variant, quantity), ...])``."""
 
     def place(customer, lines, **kwargs):
-        stock_lines = [StockLine(product.pk, quantity) for product, quantity in lines]
-        return order_place(customer=customer, lines=stock_lines, **kwargs).order
+        return order_place(customer=customer, lines=[order_line(item, n) for item, n in lines], **kwargs).order
 
     return place
 

@@ -48,7 +48,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_structlog",
     "axes",
+    "import_export",
     "accounts",
+    "catalog",
     "inventory",
     "orders",
 ]
@@ -107,6 +109,30 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / ".data" / "static"
+
+# Uploaded files (product images): local media folder by default, S3-compatible storage when
+# MEDIA_STORAGE=s3 (django-storages, configured by its own AWS_* variables).
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if env.str("MEDIA_STORAGE", default="local") == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),
+            "default_acl": None,
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+        },
+    }
+    SERVE_MEDIA = False
+PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
@@ -171,6 +197,9 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 
 LOGGING = logging_configure(level=LOG_LEVEL)
 STOCK_LOCK_TIMEOUT_MS = env.int("STOCK_LOCK_TIMEOUT_MS", default=5000)
+
+# Catalog: one currency per installation, shown on every owner of a price.
+CURRENCY = env.str("CURRENCY", default="USD").upper()
 
 # Orders
 SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="0.00")).quantize(Decimal("0.01"))

@@ -98,6 +98,6 @@ def test_staff_flags_follow_the_role(user_factory):
     assert (admin.is_staff, admin.is_superuser) == (True, True)
     assert (manager.is_staff, manager.is_superuser) == (True, False)
     assert (buyer.is_staff, buyer.is_superuser) == (False, False)
-    assert manager.has_perm("inventory.change_product")
+    assert manager.has_perm("catalog.change_product")
     assert not manager.has_perm("accounts.change_user")
     assert not buyer.has_module_perms("inventory")

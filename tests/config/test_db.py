@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 from structlog.testing import capture_logs
 
+from catalog.models import Product
 from config.db import DatabaseBusy, retry_on_conflict
-from inventory.models import Product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

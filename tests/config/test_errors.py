@@ -102,7 +102,7 @@ def test_csrf_failure_in_the_admin_is_403_in_the_error_shape(admin_user):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)
 
-    response = client.post("/admin/inventory/product/add/", {"sku": "X"})
+    response = client.post("/admin/catalog/product/add/", {"sku": "X"})
 
     assert response.status_code == 403
     assert error_of(response)["code"] == "csrf_failed"

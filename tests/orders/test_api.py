@@ -4,9 +4,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from inventory.models import Product
+from catalog.models import Variant
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
 from tests.assertions import error_of
+from tests.stock import stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +22,8 @@ ORDER_FIELDS = {
     "shipped_at",
     "cancelled_at",
     "items",
+    "currency",
 }
-
-
-def stock_of(product) -> tuple[int, int]:
-    return Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=product.pk)
 
 
 @pytest.fixture
@@ -36,6 +34,10 @@ def widget(product_factory):
 @pytest.fixture
 def gadget(product_factory):
     return product_factory(sku="GADGET-B", name="Gadget B", price=Decimal("9.99"), stock_quantity=10)
+
+
+def variant_of(product) -> dict:
+    return {"variant_id": Variant.objects.get(product=product).pk, "product_id": product.pk}
 
 
 def place(client, *lines, **headers):
@@ -56,10 +58,14 @@ def test_place_order_returns_the_snapshot(customer_client, widget, gadget, setti
     assert set(body) == ORDER_FIELDS
     assert body["status"] == "PENDING"
     assert (body["subtotal"], body["shipping_amount"], body["total_amount"]) == ("909.99", "7.50", "917.49")
+    items = Order.objects.get(pk=body["id"]).items.order_by("sku")
     assert body["items"] == [
         {
             "product_id": widget.pk,
+            "variant_id": Variant.objects.get(product=widget).pk,
+            "reservation_id": items.get(sku="WIDGET-A").reservation_id,
             "product_name": "Widget A",
+            "variant_name": "",
             "sku": "WIDGET-A",
             "quantity": 6,
             "unit_price_at_purchase": "150.00",
@@ -67,7 +73,10 @@ def test_place_order_returns_the_snapshot(customer_client, widget, gadget, setti
         },
         {
             "product_id": gadget.pk,
+            "variant_id": Variant.objects.get(product=gadget).pk,
+            "reservation_id": items.get(sku="GADGET-B").reservation_id,
             "product_name": "Gadget B",
+            "variant_name": "",
             "sku": "GADGET-B",
             "quantity": 1,
             "unit_price_at_purchase": "9.99",
@@ -93,10 +102,25 @@ def test_staff_do_not_buy(client_for, admin_user, inventory_manager, widget, rol
     assert response.status_code == 403
     assert error_of(response)["code"] == "customer_required"
     assert not Order.objects.exists()
+    assert stock_of(widget) == (500, 0)
 
 
-def test_place_order_needs_a_token(api_client, widget):
-    assert place(api_client, (widget, 1)).status_code == 401
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("post", "/orders"), ("get", "/orders"), ("get", "/orders/{id}"), ("post", "/orders/{id}/cancel")],
+)
+def test_orders_need_a_token(api_client, customer, place_order, widget, method, path):
+    order = place_order(customer, [(widget, 1)])
+
+    response = getattr(api_client, method)(
+        path.format(id=order.pk), {"items": [{"product_id": widget.pk, "quantity": 1}]} if method == "post" else None
+    )
+
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert Order.objects.get().status == OrderStatus.PENDING
+    assert stock_of(widget) == (499, 1)
 
 
 @pytest.mark.parametrize(
@@ -108,6 +132,11 @@ def test_place_order_needs_a_token(api_client, widget):
         {"items": [{"product_id": 1, "quantity": -2}]},
         {"items": [{"quantity": 1}]},
         {"items": [{"product_id": "one", "quantity": 1}]},
+        {"items": [{"product_id": 1, "quantity": 1.5}]},
+        {"items": [{"product_id": 1, "quantity": "many"}]},
+        {"items": [{"product_id": 1}]},
+        {"items": [{"product_id": 1, "quantity": 1_000_001}]},
+        {"items": [5]},
         {"items": "everything"},
     ],
 )
@@ -122,11 +151,37 @@ def test_place_order_rejects_malformed_items(customer_client, widget, body):
     assert stock_of(widget) == (500, 0)
 
 
-def test_place_order_rejects_malformed_json(customer_client):
+def test_place_order_rejects_malformed_json(customer_client, widget):
     response = customer_client.post("/orders", data='{"items": [', content_type="application/json")
 
     assert response.status_code == 400
     assert error_of(response)["code"] == "parse_error"
+    assert not Order.objects.exists()
+    assert stock_of(widget) == (500, 0)
+
+
+def test_empty_order_names_the_items_field(customer_client):
+    response = customer_client.post("/orders", {"items": []})
+
+    assert response.status_code == 400
+    assert error_of(response)["details"]["fields"]["items"] == {"non_field_errors": ["This list may not be empty."]}
+
+
+@pytest.mark.parametrize(("quantity", "shipping"), [(1000, "0.00"), (100, "7.50")])
+def test_place_order_too_large_for_the_amount_columns_is_a_client_error(
+    customer_client, product_factory, settings, quantity, shipping
+):
+    # Order amounts hold 14 digits (< 10**12): 1000 x 9,999,999,999.99 overflows the line and the subtotal;
+    # 100 x 9,999,999,999.99 = 999,999,999,999.00 fits, but adding 7.50 shipping overflows the total.
+    settings.SHIPPING_FLAT_RATE = Decimal(shipping)
+    luxury = product_factory(price=Decimal("9999999999.99"), stock_quantity=1000)
+
+    response = place(customer_client, (luxury, quantity))
+
+    assert response.status_code == 400, response.content
+    assert error_of(response)["code"] != "server_error"
+    assert not Order.objects.exists()
+    assert stock_of(luxury) == (1000, 0)
 
 
 def test_place_order_names_unknown_and_inactive_products(customer_client, widget, product_factory):
@@ -138,7 +193,13 @@ def test_place_order_names_unknown_and_inactive_products(customer_client, widget
     assert response.status_code == 400
     assert error_of(response)["code"] == "products_unavailable"
     assert response.json()["error"]["details"]["product_ids"] == [inactive.pk]
-    assert error_of(unknown)["details"]["product_ids"] == [987654]
+    assert unknown.status_code == 400
+    assert error_of(unknown) | {"request_id": None} == {
+        "code": "products_unavailable",
+        "message": "Some products do not exist or are not for sale.",
+        "details": {"product_ids": [987654]},
+        "request_id": None,
+    }
     assert stock_of(widget) == (500, 0)
     assert not Order.objects.exists()
 
@@ -152,8 +213,8 @@ def test_place_order_lists_every_short_line_and_changes_nothing(customer_client,
     error = error_of(response)
     assert error["code"] == "insufficient_stock"
     assert error["details"]["lines"] == [
-        {"product_id": gadget.pk, "sku": "GADGET-B", "requested": 11, "available": 10},
-        {"product_id": scarce.pk, "sku": "SCARCE", "requested": 2, "available": 1},
+        {**variant_of(gadget), "sku": "GADGET-B", "requested": 11, "available": 10},
+        {**variant_of(scarce), "sku": "SCARCE", "requested": 2, "available": 1},
     ]
     assert (stock_of(widget), stock_of(gadget), stock_of(scarce)) == ((500, 0), (10, 0), (1, 0))
     assert not Order.objects.exists()
@@ -192,8 +253,11 @@ def test_same_idempotency_key_with_another_body_is_422(customer_client, widget):
     response = place(customer_client, (widget, 3), HTTP_IDEMPOTENCY_KEY="order-123")
 
     assert response.status_code == 422
-    assert error_of(response)["code"] == "idempotency_key_reused"
+    error = error_of(response)
+    assert error["code"] == "idempotency_key_reused"
+    assert error["details"] == {"key": "order-123"}
     assert stock_of(widget) == (498, 2)
+    assert Order.objects.count() == 1
 
 
 def test_idempotency_keys_belong_to_one_customer(customer_client, client_for, user_factory, widget):
@@ -207,13 +271,32 @@ def test_idempotency_keys_belong_to_one_customer(customer_client, client_for, us
     assert stock_of(widget) == (498, 2)
 
 
-@pytest.mark.parametrize("key", ["x" * 256, " padded", ""])
+@pytest.mark.parametrize("key", ["x" * 300, "x" * 256, " padded", "padded ", "tab\tkey", ""])
 def test_invalid_idempotency_key_is_400(customer_client, widget, key):
     response = place(customer_client, (widget, 1), HTTP_IDEMPOTENCY_KEY=key)
 
     assert response.status_code == 400
-    assert "Idempotency-Key" in error_of(response)["details"]["fields"]
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert error["details"]["fields"] == {"Idempotency-Key": ["Must be 1 to 255 printable characters."]}
     assert not Order.objects.exists()
+    assert stock_of(widget) == (500, 0)
+
+
+def test_longest_idempotency_key_is_accepted(customer_client, widget):
+    assert place(customer_client, (widget, 1), HTTP_IDEMPOTENCY_KEY="k" * 255).status_code == 201
+
+
+def test_idempotency_key_of_a_failed_request_is_not_spent(customer_client, widget):
+    refused = place(customer_client, (widget, 501), HTTP_IDEMPOTENCY_KEY="retry-me")
+
+    placed = place(customer_client, (widget, 2), HTTP_IDEMPOTENCY_KEY="retry-me")
+
+    assert error_of(refused)["code"] == "insufficient_stock"
+    assert placed.status_code == 201
+    assert "Idempotent-Replayed" not in placed
+    assert Order.objects.get().idempotency_key == "retry-me"
+    assert stock_of(widget) == (498, 2)
 
 
 # --- GET /orders, GET /orders/{id}
@@ -237,9 +320,13 @@ def test_staff_list_all_orders(client_for, admin_user, inventory_manager, user_f
     client = client_for(admin_user if role == "admin" else inventory_manager)
 
     body = client.get("/orders", {"page_size": 2}).json()
+    second = client.get(body["next"]).json()
 
     assert body["count"] == 3
+    assert body["previous"] is None
     assert [o["id"] for o in body["results"]] == [str(orders[2].pk), str(orders[1].pk)]
+    assert [o["id"] for o in second["results"]] == [str(orders[0].pk)]
+    assert second["next"] is None
 
 
 def test_list_orders_filters_by_status_and_date(admin_client, customer, place_order, widget):
@@ -249,6 +336,8 @@ def test_list_orders_filters_by_status_and_date(admin_client, customer, place_or
 
     by_status = admin_client.get("/orders", {"status": "paid"}).json()["results"]
     by_upper = admin_client.get("/orders", {"status": "PENDING"}).json()["results"]
+    by_lower = admin_client.get("/orders", {"status": "pending"}).json()["results"]
+    none_shipped = admin_client.get("/orders/", {"status": "SHIPPED"}).json()["count"]
     after = admin_client.get("/orders", {"created_after": pending.created_at.isoformat()}).json()["count"]
     before = admin_client.get("/orders", {"created_before": "2000-01-01T00:00:00Z"}).json()["count"]
 
@@ -256,7 +345,8 @@ def test_list_orders_filters_by_status_and_date(admin_client, customer, place_or
     assert far_offset.status_code == 200  # found by the fuzzer: PostgreSQL refuses offsets beyond 15:59
     assert far_offset.json()["count"] == 0
     assert [o["id"] for o in by_status] == [str(paid.pk)]
-    assert [o["id"] for o in by_upper] == [str(pending.pk)]
+    assert [o["id"] for o in by_upper] == [o["id"] for o in by_lower] == [str(pending.pk)]
+    assert none_shipped == 0
     assert (after, before) == (2, 0)
 
 
@@ -268,7 +358,9 @@ def test_list_orders_rejects_invalid_filters(admin_client, params):
     response = admin_client.get("/orders", params)
 
     assert response.status_code == 400
-    assert set(params) <= set(error_of(response)["details"]["fields"])
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert set(params) <= set(error["details"]["fields"])
 
 
 def test_get_order_for_owner_and_staff(customer_client, manager_client, customer, place_order, widget):
@@ -289,9 +381,24 @@ def test_get_someone_elses_order_is_404(client_for, user_factory, customer, plac
     assert error_of(response)["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", [f"/orders/{uuid.uuid4()}", "/orders/not-a-uuid", "/orders/123"])
-def test_get_unknown_order_is_404(customer_client, path):
-    assert customer_client.get(path).status_code == 404
+@pytest.mark.parametrize(
+    "path",
+    [f"/orders/{uuid.uuid4()}", f"/orders/{uuid.uuid4()}/", "/orders/not-a-uuid", "/orders/123", "/orders/" + "-" * 36],
+)
+def test_get_unknown_order_is_404(customer_client, admin_client, path):
+    for client in (customer_client, admin_client):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+
+
+def test_customers_list_never_shows_other_users_orders(client_for, user_factory, place_order, widget):
+    customers = [user_factory() for _ in range(3)]
+    placed = {c.pk: {str(place_order(c, [(widget, 1)]).pk) for _ in range(2)} for c in customers}
+
+    for c in customers:
+        seen = {o["id"] for o in client_for(c).get("/orders", {"page_size": 100}).json()["results"]}
+        assert seen == placed[c.pk]
 
 
 def test_order_keeps_its_price_after_the_product_price_changes(
@@ -299,11 +406,17 @@ def test_order_keeps_its_price_after_the_product_price_changes(
 ):
     order = place_order(customer, [(widget, 2)])
 
-    admin_client.patch(f"/products/{widget.pk}", {"price": "999.00"})
+    patched = admin_client.patch(f"/products/{widget.pk}", {"price": "999.00", "name": "Renamed"})
 
+    assert patched.status_code == 200
+    assert Variant.objects.get(product=widget).price == Decimal("999.00")
     body = customer_client.get(f"/orders/{order.pk}").json()
-    assert body["items"][0]["unit_price_at_purchase"] == "150.00"
-    assert body["total_amount"] == "300.00"
+    listed = customer_client.get("/orders").json()["results"][0]
+    assert body["items"][0]["unit_price_at_purchase"] == listed["items"][0]["unit_price_at_purchase"] == "150.00"
+    assert body["items"][0]["line_total"] == "300.00"
+    assert body["items"][0]["product_name"] == "Widget A"
+    assert body["total_amount"] == listed["total_amount"] == "300.00"
+    assert place(customer_client, (widget, 1)).json()["items"][0]["unit_price_at_purchase"] == "999.00"
 
 
 # --- the workflow
@@ -333,16 +446,22 @@ def test_inventory_manager_cannot_pay(manager_client, customer, place_order, wid
     response = manager_client.post(f"/orders/{order.pk}/pay")
 
     assert response.status_code == 403
+    assert error_of(response)["code"] == "permission_denied"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+    assert not Payment.objects.exists()
 
 
-def test_another_customer_cannot_see_or_pay(client_for, user_factory, customer, place_order, widget):
+@pytest.mark.parametrize("action", ["pay", "cancel"])
+def test_another_customer_cannot_pay_or_cancel(client_for, user_factory, customer, place_order, widget, action):
     order = place_order(customer, [(widget, 1)])
 
-    response = client_for(user_factory()).post(f"/orders/{order.pk}/pay")
+    response = client_for(user_factory()).post(f"/orders/{order.pk}/{action}")
 
     assert response.status_code == 404
+    assert error_of(response)["code"] == "not_found"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+    assert not Payment.objects.exists()
+    assert stock_of(widget) == (499, 1)
 
 
 def test_declined_payment_is_402_and_the_order_stays_pending(customer_client, customer, place_order, widget, settings):
@@ -352,9 +471,26 @@ def test_declined_payment_is_402_and_the_order_stays_pending(customer_client, cu
     response = customer_client.post(f"/orders/{order.pk}/pay")
 
     assert response.status_code == 402
-    assert error_of(response)["code"] == "payment_declined"
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
-    assert Payment.objects.get(order=order).status == PaymentStatus.FAILED
+    error = error_of(response)
+    assert error["code"] == "payment_declined"
+    payment = Payment.objects.get(order=order)
+    assert payment.status == PaymentStatus.FAILED
+    assert error["details"] == {"order_id": str(order.pk), "payment_id": payment.pk}
+    order.refresh_from_db()
+    assert (order.status, order.paid_at) == (OrderStatus.PENDING, None)
+    assert stock_of(widget) == (499, 1)
+
+
+def test_a_declined_order_can_be_paid_later(customer_client, customer, place_order, widget, settings):
+    order = place_order(customer, [(widget, 1)])
+    settings.MOCK_PAYMENT_FAIL = True
+    assert customer_client.post(f"/orders/{order.pk}/pay").status_code == 402
+    settings.MOCK_PAYMENT_FAIL = False
+
+    response = customer_client.post(f"/orders/{order.pk}/pay")
+
+    assert response.status_code == 200
+    assert sorted(Payment.objects.filter(order=order).values_list("status", flat=True)) == ["FAILED", "SUCCEEDED"]
 
 
 @pytest.mark.parametrize("role", ["admin", "inventory_manager"])
@@ -379,7 +515,10 @@ def test_customer_cannot_ship(customer_client, customer, place_order, widget):
     response = customer_client.post(f"/orders/{order.pk}/ship")
 
     assert response.status_code == 403
+    assert error_of(response)["code"] == "staff_required"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    assert not Shipment.objects.exists()
+    assert stock_of(widget) == (499, 1)
 
 
 def test_shipping_a_pending_order_is_409(manager_client, customer, place_order, widget):
@@ -392,17 +531,24 @@ def test_shipping_a_pending_order_is_409(manager_client, customer, place_order, 
     assert error["code"] == "invalid_transition"
     assert error["details"]["status"] == "PENDING"
     assert "PENDING" in error["message"]
+    assert not Shipment.objects.exists()
+    assert stock_of(widget) == (499, 1)
 
 
-@pytest.mark.parametrize("who", ["owner", "manager"])
-def test_cancel_pending_restores_stock(customer_client, manager_client, customer, place_order, widget, who):
+@pytest.mark.parametrize("who", ["owner", "admin", "manager"])
+def test_cancel_pending_restores_stock(
+    customer_client, admin_client, manager_client, customer, place_order, widget, who
+):
     order = place_order(customer, [(widget, 4)])
+    client = {"owner": customer_client, "admin": admin_client, "manager": manager_client}[who]
 
-    response = (customer_client if who == "owner" else manager_client).post(f"/orders/{order.pk}/cancel")
+    response = client.post(f"/orders/{order.pk}/cancel")
 
     assert response.status_code == 200
     assert response.json()["status"] == "CANCELLED"
+    assert response.json()["cancelled_at"] is not None
     assert stock_of(widget) == (500, 0)
+    assert not Payment.objects.exists()
 
 
 def test_cancel_paid_is_staff_only_and_refunds(customer_client, manager_client, customer, place_order, widget):
@@ -414,6 +560,7 @@ def test_cancel_paid_is_staff_only_and_refunds(customer_client, manager_client, 
 
     assert refused.status_code == 403
     assert error_of(refused)["code"] == "transition_forbidden"
+    assert error_of(refused)["details"] == {"action": "cancel"}
     assert accepted.status_code == 200
     assert accepted.json()["status"] == "CANCELLED"
     assert Payment.objects.get(order=order).status == PaymentStatus.REFUNDED
@@ -424,10 +571,14 @@ def test_cancel_paid_is_staff_only_and_refunds(customer_client, manager_client, 
     ("setup", "action", "status"),
     [
         (["pay"], "pay", "PAID"),
+        ([], "ship", "PENDING"),
+        (["pay", "ship"], "pay", "SHIPPED"),
         (["pay", "ship"], "cancel", "SHIPPED"),
         (["pay", "ship"], "ship", "SHIPPED"),
         (["cancel"], "cancel", "CANCELLED"),
         (["cancel"], "pay", "CANCELLED"),
+        (["cancel"], "ship", "CANCELLED"),
+        (["pay", "cancel"], "cancel", "CANCELLED"),
     ],
 )
 def test_refused_transitions_are_409(admin_client, customer, place_order, widget, setup, action, status):
@@ -435,11 +586,18 @@ def test_refused_transitions_are_409(admin_client, customer, place_order, widget
     for step in setup:
         assert admin_client.post(f"/orders/{order.pk}/{step}").status_code == 200
 
+    stock_before, payments_before = stock_of(widget), list(Payment.objects.values_list("status", flat=True))
+
     response = admin_client.post(f"/orders/{order.pk}/{action}")
 
     assert response.status_code == 409
-    assert error_of(response)["details"] == {"order_id": str(order.pk), "status": status, "action": action}
+    error = error_of(response)
+    assert error["code"] == "invalid_transition"
+    assert error["details"] == {"order_id": str(order.pk), "status": status, "action": action}
+    assert status in error["message"]
     assert Order.objects.get(pk=order.pk).status == status
+    assert stock_of(widget) == stock_before
+    assert list(Payment.objects.values_list("status", flat=True)) == payments_before
 
 
 def test_workflow_actions_reject_get(customer_client, customer, place_order, widget):
@@ -453,14 +611,20 @@ def test_ledger_is_balanced_after_the_whole_workflow(
 ):
     shipped = place_order(customer, [(widget, 2), (gadget, 1)])
     cancelled = place_order(customer, [(widget, 5)])
+    refunded = place_order(customer, [(widget, 7)])
     pending = place_order(customer, [(gadget, 3)])
     for step in ("pay", "ship"):
-        admin_client.post(f"/orders/{shipped.pk}/{step}")
-    admin_client.post(f"/orders/{cancelled.pk}/cancel")
+        assert admin_client.post(f"/orders/{shipped.pk}/{step}").status_code == 200
+    assert customer_client.post(f"/orders/{cancelled.pk}/cancel").status_code == 200
+    for step in ("pay", "cancel"):
+        assert admin_client.post(f"/orders/{refunded.pk}/{step}").status_code == 200
+    assert place(customer_client, (widget, 1000)).status_code == 400
+    assert place(customer_client, (gadget, 1), HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    assert place(customer_client, (gadget, 1), HTTP_IDEMPOTENCY_KEY="k").status_code == 201
 
     call_command("check_stock")
     assert stock_of(widget) == (498, 0)
-    assert stock_of(gadget) == (6, 3)
+    assert stock_of(gadget) == (5, 4)
     assert Order.objects.get(pk=pending.pk).status == OrderStatus.PENDING
 
 

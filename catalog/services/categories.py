@@ -1,0 +1,74 @@
+"""The category tree."""
+
+from django.db import connection, transaction
+
+from catalog.exceptions import CategoryCycle, UnknownReference
+from catalog.models import Category
+from catalog.selectors import category_descendant_ids
+from catalog.services.slugs import create_with_slug
+from config.db import lock_timeout_set
+
+EDITABLE_FIELDS = frozenset({"name", "parent_id", "description", "sort_order", "is_active"})
+
+
+def _parent_check(parent_id: int | None) -> None:
+    if parent_id is not None and not Category.objects.filter(pk=parent_id).exists():
+        raise UnknownReference("The parent category does not exist.", field="parent_id", id=parent_id)
+
+
+@transaction.atomic
+def category_create(
+    *,
+    name: str,
+    slug: str | None = None,
+    parent_id: int | None = None,
+    description: str = "",
+    sort_order: int = 0,
+    is_active: bool = True,
+) -> Category:
+    name = name.strip()
+    _parent_check(parent_id)
+    return create_with_slug(
+        Category,
+        name=name,
+        slug=slug,
+        create=lambda s: Category.objects.create(
+            name=name,
+            slug=s,
+            parent_id=parent_id,
+            description=description,
+            sort_order=sort_order,
+            is_active=is_active,
+        ),
+    )
+
+
+@transaction.atomic
+def category_update(*, category_id: int, changes: dict) -> Category:
+    """Rename, move in the tree, reorder or (de)activate a category.
+
+    Moving locks the whole table against concurrent moves (a SHARE ROW EXCLUSIVE lock, held
+    until commit): two moves that are each fine alone could otherwise close a cycle together.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if "parent_id" in changes:
+        lock_timeout_set()
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Category._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+        _move_check(category_id=category_id, parent_id=changes["parent_id"])
+    if "name" in changes:
+        changes = {**changes, "name": changes["name"].strip()}
+    Category.objects.filter(pk=category_id).update(**changes)
+    return Category.objects.get(pk=category_id)
+
+
+def _move_check(*, category_id: int, parent_id: int | None) -> None:
+    _parent_check(parent_id)
+    if parent_id is not None and parent_id in {category_id, *category_descendant_ids(category_id=category_id)}:
+        raise CategoryCycle(
+            "A category cannot be moved under itself or one of its descendants.",
+            category_id=category_id,
+            parent_id=parent_id,
+        )

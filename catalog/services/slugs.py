@@ -1,0 +1,48 @@
+"""Unique slugs: an explicit slug must be free; one made from a name gets a numeric suffix when taken."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import IntegrityError, models, transaction
+from django.utils.text import slugify
+
+from catalog.exceptions import SlugTaken
+from config.db import unique_violation
+
+M = TypeVar("M", bound=models.Model)
+ATTEMPTS = 5
+
+
+def slug_normalize(slug: str) -> str:
+    return slug.strip().lower()
+
+
+def _free_slug(model: type[models.Model], base: str) -> str:
+    max_length = model._meta.get_field("slug").max_length
+    base = base[: max_length - 8].strip("-") or "item"
+    taken = set(model.objects.filter(slug__regex=rf"^{base}(-[0-9]+)?$").values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    suffix = 2
+    while f"{base}-{suffix}" in taken:
+        suffix += 1
+    return f"{base}-{suffix}"
+
+
+def create_with_slug(model: type[M], *, name: str, slug: str | None, create: Callable[[str], M]) -> M:
+    """Run ``create(slug)`` with ``slug`` (409 if taken) or with a free slug made from ``name``.
+
+    A generated slug that a concurrent request takes first is simply generated again.
+    """
+    slug_constraint = f"{model._meta.db_table}_slug_key"
+    for _ in range(ATTEMPTS):
+        candidate = slug_normalize(slug) if slug else _free_slug(model, slugify(name))
+        try:
+            with transaction.atomic():
+                return create(candidate)
+        except IntegrityError as exc:
+            if unique_violation(exc) != slug_constraint:
+                raise
+            if slug:
+                raise SlugTaken(f"The slug {candidate!r} is already used.", slug=candidate) from exc
+    raise SlugTaken("Could not find a free slug; give one explicitly.", name=name)

@@ -1,0 +1,185 @@
+"""Allocation: which stock rows hold a reservation's units, chosen by inventory.
+
+Policy, for each line: the highest-priority (lowest number) active warehouse that can supply
+the whole line; otherwise everything available from each warehouse in priority order until
+the line is covered (equal priorities: by warehouse code). Within a warehouse, the locations
+with the most available first (equal: by location code). A short line takes nothing: the
+caller gets one ``InsufficientStock`` naming every short line, and nothing changes.
+
+Expired holds never block a sale: before choosing, allocation expires the ALLOCATED holds
+past their ``expires_at`` on the rows it is about to lock, so their units come back even if
+no one runs ``release_expired_reservations``.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import User
+from catalog.models import Variant
+from inventory.exceptions import InsufficientStock
+from inventory.locks import reservations_lock, stock_lock
+from inventory.models import Allocation, MovementKind, Reservation, ReservationStatus, Stock
+from inventory.services.settle import reservations_settle
+from inventory.services.stock import StockChange, _stock_apply
+
+
+@dataclass(frozen=True)
+class HoldLine:
+    variant: Variant
+    quantity: int
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    """One reservation to make: its lines, what it is for, and optionally where and until when."""
+
+    reference: str
+    lines: Sequence[HoldLine]
+    order_id: UUID | None = None
+    expires_at: datetime | None = None
+    location_id: int | None = None  # hold at this location only (explicit holds)
+
+
+def _sellable_rows(variant_ids: set[int]) -> Q:
+    return Q(
+        variant_id__in=variant_ids,
+        location__is_active=True,
+        location__warehouse__is_active=True,
+        on_hand__gt=F("reserved"),
+    )
+
+
+def _expired_holds(variant_ids: set[int], now: datetime) -> set[int]:
+    return set(
+        Allocation.objects.filter(
+            stock__variant_id__in=variant_ids,
+            reservation__status=ReservationStatus.ALLOCATED,
+            reservation__expires_at__lte=now,
+        ).values_list("reservation_id", flat=True)
+    )
+
+
+def _candidates(rows: dict[int, Stock], line: HoldLine, location_id: int | None) -> list[Stock]:
+    return [
+        row
+        for row in rows.values()
+        if row.variant_id == line.variant.pk
+        and row.location.is_active
+        and row.location.warehouse.is_active
+        and (location_id is None or row.location_id == location_id)
+    ]
+
+
+def _plan(quantity: int, rows: list[Stock], available: dict[int, int]) -> list[tuple[int, int]] | None:
+    """(stock id, units) to take for one line, or None when the rows cannot cover it."""
+
+    def warehouse_key(row: Stock) -> tuple:
+        return (row.location.warehouse.priority, row.location.warehouse.code, row.location.warehouse_id)
+
+    def take(from_rows: list[Stock], need: int) -> tuple[list[tuple[int, int]], int]:
+        taken = []
+        for row in sorted(from_rows, key=lambda r: (-available[r.pk], r.location.code)):
+            units = min(available[row.pk], need)
+            if units > 0:
+                taken.append((row.pk, units))
+                need -= units
+        return taken, need
+
+    warehouses = [list(group) for _, group in groupby(sorted(rows, key=warehouse_key), key=warehouse_key)]
+    for warehouse_rows in warehouses:
+        if sum(available[row.pk] for row in warehouse_rows) >= quantity:
+            return take(warehouse_rows, quantity)[0]
+    plan, need = [], quantity
+    for warehouse_rows in warehouses:
+        taken, need = take(warehouse_rows, need)
+        plan.extend(taken)
+        if need == 0:
+            return plan
+    return None
+
+
+def _expire_on_locked(*, expired: set[int], locked: dict[int, Stock], now: datetime, actor: User | None) -> None:
+    """Expire the holds in ``expired`` (locked) that are still due, using the stock rows already locked."""
+    held = reservations_lock(reservation_ids=expired, skip_locked=True)
+    due = [r for r in held.values() if r.status == ReservationStatus.ALLOCATED and r.expires_at <= now]
+    if due:
+        reservations_settle(reservations=due, action="expire", actor=actor, locked=locked)
+
+
+@transaction.atomic(savepoint=False)
+def stock_allocate(*, requests: Sequence[HoldRequest], actor: User | None) -> list[Reservation]:
+    """Make one ALLOCATED reservation per request, all or nothing; constant queries whatever the lines.
+
+    Runs inside its caller's transaction (an order's, or an API entry point's).
+    """
+    now = timezone.now()
+    variant_ids = {line.variant.pk for request in requests for line in request.lines}
+    expired = _expired_holds(variant_ids, now)
+    condition = _sellable_rows(variant_ids)
+    explicit = {request.location_id for request in requests if request.location_id is not None}
+    if explicit:
+        condition |= Q(variant_id__in=variant_ids, location_id__in=explicit)
+    if expired:
+        condition |= Q(pk__in=Allocation.objects.filter(reservation_id__in=expired).values("stock_id"))
+    locked = stock_lock(condition=condition)
+    if expired:
+        _expire_on_locked(expired=expired, locked=locked, now=now, actor=actor)
+
+    available = {row.pk: row.available for row in locked.values()}
+    plans: list[list[tuple[int, int]]] = []
+    short = []
+    for request in requests:
+        for line in request.lines:
+            rows = _candidates(locked, line, request.location_id)
+            plan = _plan(line.quantity, rows, available)
+            if plan is None:
+                short.append(
+                    {
+                        "variant_id": line.variant.pk,
+                        "product_id": line.variant.product_id,
+                        "sku": line.variant.sku,
+                        "requested": line.quantity,
+                        "available": sum(available[row.pk] for row in rows),
+                    }
+                )
+                continue
+            for stock_id, units in plan:
+                available[stock_id] -= units
+            plans.append(plan)
+    if short:
+        raise InsufficientStock("Not enough stock for some items.", lines=short)
+
+    reservations = Reservation.objects.bulk_create(
+        Reservation(reference=request.reference, order_id=request.order_id, expires_at=request.expires_at, actor=actor)
+        for request in requests
+    )
+    line_plans = iter(plans)
+    allocations, changes = [], []
+    for request, reservation in zip(requests, reservations, strict=True):
+        units_by_row: dict[int, int] = defaultdict(int)
+        for _line in request.lines:
+            for stock_id, units in next(line_plans):
+                units_by_row[stock_id] += units
+        for stock_id, units in sorted(units_by_row.items()):
+            allocations.append(Allocation(reservation=reservation, stock_id=stock_id, quantity=units))
+            changes.append(
+                StockChange(
+                    stock_id,
+                    MovementKind.RESERVE,
+                    reserved_delta=units,
+                    reservation_id=reservation.pk,
+                    reference=reservation.reference,
+                )
+            )
+    Allocation.objects.bulk_create(allocations)
+    order_ids = {request.order_id for request in requests}
+    _stock_apply(changes=changes, locked=locked, actor=actor, order_id=order_ids.pop() if len(order_ids) == 1 else None)
+    return reservations

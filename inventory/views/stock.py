@@ -1,0 +1,227 @@
+"""Warehouses, locations, stock operations, a SKU's stock and the ledger, and reservations (staff only)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from accounts.permissions import IsStaff
+from catalog.models import Variant
+from inventory.filters import ReservationFilter, StockMovementFilter
+from inventory.models import Location, Reservation, StockMovement, Warehouse
+from inventory.selectors import reservation_list, stock_by_sku, stock_movement_list
+from inventory.serializers.stock import (
+    AdjustmentInputSerializer,
+    LocationCreateInputSerializer,
+    LocationOutputSerializer,
+    LocationUpdateInputSerializer,
+    MovementsOutputSerializer,
+    ReceiptInputSerializer,
+    ReservationAllocateInputSerializer,
+    ReservationHoldInputSerializer,
+    ReservationOutputSerializer,
+    StockMovementOutputSerializer,
+    StockOutputSerializer,
+    TransferInputSerializer,
+    WarehouseCreateInputSerializer,
+    WarehouseOutputSerializer,
+    WarehouseUpdateInputSerializer,
+)
+from inventory.services.adjustments import stock_adjust
+from inventory.services.receipts import ReceiptLine, stock_receipt_create
+from inventory.services.reservations import (
+    SkuLine,
+    reservation_allocate,
+    reservation_commit,
+    reservation_hold,
+    reservation_release,
+)
+from inventory.services.transfers import stock_transfer
+from inventory.services.warehouses import location_create, location_update, warehouse_create, warehouse_update
+
+ID = r"\d{1,18}"
+
+
+def _movements(movements: list[StockMovement]) -> Response:
+    return Response(MovementsOutputSerializer({"movements": movements}).data, status=status.HTTP_201_CREATED)
+
+
+# --- warehouses and locations
+
+
+@extend_schema(tags=["warehouses"])
+class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsStaff]
+    serializer_class = WarehouseOutputSerializer
+    lookup_value_regex = ID
+    queryset = Warehouse.objects.order_by("code")
+
+    @extend_schema(request=WarehouseCreateInputSerializer, responses={201: WarehouseOutputSerializer})
+    def create(self, request):
+        data = WarehouseCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        warehouse = warehouse_create(**data.validated_data)
+        return Response(WarehouseOutputSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WarehouseUpdateInputSerializer, responses={200: WarehouseOutputSerializer})
+    def partial_update(self, request, pk=None):
+        data = WarehouseUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        warehouse = warehouse_update(warehouse_id=self.get_object().pk, changes=dict(data.validated_data))
+        return Response(WarehouseOutputSerializer(warehouse).data)
+
+
+@extend_schema(tags=["warehouses"])
+class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsStaff]
+    serializer_class = LocationOutputSerializer
+    lookup_value_regex = ID
+    filterset_fields = ["warehouse_id"]
+
+    def get_queryset(self):
+        return Location.objects.order_by("warehouse__code", "code")
+
+    @extend_schema(request=LocationCreateInputSerializer, responses={201: LocationOutputSerializer})
+    def create(self, request):
+        data = LocationCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        location = location_create(**data.validated_data)
+        return Response(LocationOutputSerializer(location).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=LocationUpdateInputSerializer, responses={200: LocationOutputSerializer})
+    def partial_update(self, request, pk=None):
+        data = LocationUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        location = location_update(location_id=self.get_object().pk, changes=dict(data.validated_data))
+        return Response(LocationOutputSerializer(location).data)
+
+
+# --- stock
+
+
+@extend_schema(tags=["stock"])
+class StockViewSet(viewsets.GenericViewSet):
+    """Goods in, counts, transfers, a SKU's stock across warehouses, and the ledger."""
+
+    permission_classes = [IsStaff]
+    serializer_class = StockMovementOutputSerializer
+    filterset_class = StockMovementFilter
+
+    def get_queryset(self):
+        return stock_movement_list()
+
+    @extend_schema(request=ReceiptInputSerializer, responses={201: MovementsOutputSerializer})
+    @action(detail=False, methods=["post"])
+    def receipts(self, request):
+        data = ReceiptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        movements = stock_receipt_create(
+            warehouse_id=fields["warehouse_id"],
+            reference=fields["reference"],
+            reason=fields["reason"],
+            lines=[ReceiptLine(**line) for line in fields["lines"]],
+            actor=request.user,
+        )
+        return _movements(movements)
+
+    @extend_schema(request=AdjustmentInputSerializer, responses={201: MovementsOutputSerializer})
+    @action(detail=False, methods=["post"])
+    def adjustments(self, request):
+        data = AdjustmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _movements([stock_adjust(actor=request.user, **data.validated_data)])
+
+    @extend_schema(request=TransferInputSerializer, responses={201: MovementsOutputSerializer})
+    @action(detail=False, methods=["post"])
+    def transfers(self, request):
+        data = TransferInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return _movements(stock_transfer(actor=request.user, **data.validated_data))
+
+    @extend_schema(responses=StockMovementOutputSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def movements(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(StockMovementOutputSerializer(page, many=True).data)
+
+    @extend_schema(responses=StockOutputSerializer, filters=False)
+    def sku(self, request, sku: str):
+        found = variants_by_sku_or_404(sku)
+        rows = stock_by_sku(variant=found)
+        locations = [
+            {
+                "warehouse_id": row.location.warehouse_id,
+                "warehouse_code": row.location.warehouse.code,
+                "location_id": row.location_id,
+                "location_code": row.location.code,
+                "on_hand": row.on_hand,
+                "reserved": row.reserved,
+                "available": row.available if row.location.is_active and row.location.warehouse.is_active else 0,
+            }
+            for row in rows
+        ]
+        body = {
+            "sku": found.sku,
+            "variant_id": found.pk,
+            "on_hand": sum(row["on_hand"] for row in locations),
+            "reserved": sum(row["reserved"] for row in locations),
+            "available": sum(row["available"] for row in locations),
+            "locations": locations,
+        }
+        return Response(StockOutputSerializer(body).data)
+
+
+def variants_by_sku_or_404(sku: str) -> Variant:
+    variant = Variant.objects.filter(sku=sku.strip().upper()).first()
+    if variant is None:
+        raise NotFound()
+    return variant
+
+
+@extend_schema(tags=["reservations"])
+class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsStaff]
+    serializer_class = ReservationOutputSerializer
+    filterset_class = ReservationFilter
+    lookup_value_regex = ID
+
+    def get_queryset(self):
+        return reservation_list()
+
+    def _render(self, reservation: Reservation, *, created: bool = False) -> Response:
+        fresh = reservation_list().get(pk=reservation.pk)
+        return Response(
+            ReservationOutputSerializer(fresh).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    @extend_schema(request=ReservationHoldInputSerializer, responses={201: ReservationOutputSerializer})
+    def create(self, request):
+        data = ReservationHoldInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(reservation_hold(actor=request.user, **data.validated_data), created=True)
+
+    @extend_schema(request=ReservationAllocateInputSerializer, responses={201: ReservationOutputSerializer})
+    @action(detail=False, methods=["post"])
+    def allocate(self, request):
+        data = ReservationAllocateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        reservation = reservation_allocate(
+            lines=[SkuLine(**line) for line in fields["lines"]],
+            reference=fields["reference"],
+            ttl_seconds=fields.get("ttl_seconds"),
+            actor=request.user,
+        )
+        return self._render(reservation, created=True)
+
+    @extend_schema(request=None, responses={200: ReservationOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        return self._render(reservation_release(reservation_id=self.get_object().pk, actor=request.user))
+
+    @extend_schema(request=None, responses={200: ReservationOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def commit(self, request, pk=None):
+        return self._render(reservation_commit(reservation_id=self.get_object().pk, actor=request.user))
