@@ -16,7 +16,7 @@ from catalog.selectors import product_only_variant
 from catalog.serializers import VariantCreateInputSerializer, VariantUpdateInputSerializer
 from catalog.services.products import product_archive, product_create, product_publish, product_update
 from catalog.services.variants import VariantIn, variant_create, variant_update
-from inventory.filters import ProductFilter
+from inventory.filters.products import ProductFilter
 from inventory.selectors import (
     product_list_with_stock,
     product_with_stock,

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaff
 from catalog.models import Variant
-from inventory.filters import ReservationFilter, StockMovementFilter
+from inventory.filters.stock import ReservationFilter, StockMovementFilter
 from inventory.models import Location, Reservation, StockMovement, Warehouse
 from inventory.selectors import reservation_list, stock_by_sku, stock_movement_list
 from inventory.serializers.stock import (

@@ -2,7 +2,6 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import Product, ProductStatus, Variant
-from inventory.models import MovementKind, Reservation, ReservationStatus, StockMovement
 
 TRUTHY = {"true": True, "1": True, "false": False, "0": False}
 
@@ -74,25 +73,3 @@ class ProductFilter(django_filters.FilterSet):
     def filter_is_active(self, queryset, name, value):
         on_sale = Q(_variants(is_active=True), status=ProductStatus.PUBLISHED)
         return queryset.filter(on_sale) if value else queryset.exclude(on_sale)
-
-
-class StockMovementFilter(django_filters.FilterSet):
-    sku = django_filters.CharFilter(field_name="stock__variant__sku", lookup_expr="iexact")
-    warehouse_id = django_filters.NumberFilter(field_name="stock__location__warehouse_id")
-    location_id = django_filters.NumberFilter(field_name="stock__location_id")
-    reservation_id = django_filters.NumberFilter(field_name="reservation_id")
-    kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
-
-    class Meta:
-        model = StockMovement
-        fields: list[str] = []
-
-
-class ReservationFilter(django_filters.FilterSet):
-    reference = django_filters.CharFilter(field_name="reference")
-    status = django_filters.ChoiceFilter(choices=ReservationStatus.choices)
-    order_id = django_filters.UUIDFilter(field_name="order_id")
-
-    class Meta:
-        model = Reservation
-        fields: list[str] = []
