@@ -19,10 +19,13 @@ RUN DJANGO_SETTINGS_MODULE=config.settings.production \
     DATABASE_URL=postgres://build:build@localhost:5432/build \
     python manage.py collectstatic --noinput
 
-RUN useradd --create-home --uid 10001 app && chown -R app:app /app
+# Uploaded product images (local storage): compose mounts a volume here; the directory exists, owned by
+# the app user, so a new named volume takes that ownership.
+RUN mkdir -p /app/media && useradd --create-home --uid 10001 app && chown -R app:app /app
 USER app
 
 ENV DJANGO_SETTINGS_MODULE=config.settings.production \
+    MEDIA_ROOT=/app/media \
     HOST=0.0.0.0 \
     PORT=8000
 

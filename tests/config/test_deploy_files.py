@@ -89,6 +89,15 @@ def test_compose_web_command_migrates_before_serving(compose):
     assert "config.wsgi" in command
 
 
+def test_compose_keeps_uploaded_images_in_a_volume(compose):
+    web = compose["services"]["web"]
+    media_root = _environment(web)["MEDIA_ROOT"]
+
+    assert f"media:{media_root}" in web["volumes"]
+    assert "media" in compose["volumes"]
+    assert any(f"mkdir -p {media_root}" in run for keyword, run in _dockerfile_instructions() if keyword == "RUN")
+
+
 def test_dockerfile_builds_a_non_root_gunicorn_image():
     instructions = _dockerfile_instructions()
     by_keyword: dict[str, list[str]] = {}
