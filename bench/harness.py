@@ -1,8 +1,9 @@
 """A real server to measure: gunicorn with the production settings on the project's database.
 
 Used by the benchmark (``make bench``), the stress test (``make stress``) and the schema fuzzer
-(``make fuzz``). Everything it creates (users, products) goes through the HTTP API, except the
-first admin, made with ``createsuperuser --noinput`` as an operator would.
+(``make fuzz``). Everything it creates (users; seed-001 products: one variant each, stock
+received at ``MAIN/DEFAULT``) goes through the HTTP API, except the first admin, made with
+``createsuperuser --noinput`` as an operator would.
 """
 
 import json
@@ -183,13 +184,14 @@ def running_server(*, log_path: Path, **env_overrides: str):
 
 @dataclass
 class World:
-    """What a run set up: an admin token, customer tokens, product ids."""
+    """What a run set up: an admin token, customer tokens, product ids and their (only) variants' ids."""
 
     run_id: str
     admin_token: str
     customer_tokens: list[str]
     customer_emails: list[str]
     product_ids: list[int]
+    variant_ids: list[int]
 
 
 def build_world(server: Server, *, products: int, customers: int, stock: int, price: str = "10.00") -> World:
@@ -205,13 +207,13 @@ def build_world(server: Server, *, products: int, customers: int, stock: int, pr
     emails = [f"bench-{run_id}-{n}@example.com" for n in range(customers)]
     for email in emails:
         api.ok("POST", "/auth/register", token=admin_token, body={"email": email, "password": PASSWORD})
-    product_ids = [
+    created = [
         api.ok(
             "POST",
             "/products",
             token=admin_token,
             body={"sku": f"B{run_id}-{n:05d}", "name": f"Bench {n}", "price": price, "stock_quantity": stock},
-        )["id"]
+        )
         for n in range(products)
     ]
     return World(
@@ -219,5 +221,6 @@ def build_world(server: Server, *, products: int, customers: int, stock: int, pr
         admin_token=admin_token,
         customer_tokens=[api.login(email) for email in emails],
         customer_emails=emails,
-        product_ids=product_ids,
+        product_ids=[product["id"] for product in created],
+        variant_ids=[only_variant["id"] for product in created for only_variant in product["variants"]],
     )

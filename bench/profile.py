@@ -19,7 +19,7 @@ from bench.harness import build_world, running_server
 from bench.run import RESULTS, ensure_tool, run_wrk
 
 SECONDS = int(os.environ.get("PROFILE_SECONDS", "15"))
-WATCHED = ("orders/", "inventory/", "accounts/", "config/", "rest_framework/", "django/db/", "simplejwt/")
+WATCHED = ("orders/", "inventory/", "catalog/", "accounts/", "config/", "rest_framework/", "django/db/", "simplejwt/")
 
 
 def worker_pid(master_pid: int) -> int:

@@ -3,10 +3,12 @@
 For each workload (spread: 2 random products of 1,000; hot: always the same 2) and each client
 count, wrk drives authenticated ``POST /orders`` for a fixed time, then pgbench sends the same
 transaction as raw SQL to the same database with the same number of clients. After every run
-the stock is checked (``check_stock`` and "available + reserved = received" for every bench
-product, "reserved = units in pending orders"); any drift fails the benchmark.
+the stock is checked (``check_stock``; for every bench variant "on hand = received", nothing
+reserved beyond on hand, "reserved = units held by the ALLOCATED reservations of pending
+orders' items"); any drift fails the benchmark.
 
-Writes bench/results/latest.md and latest.json and refreshes the table in README.md.
+Writes bench/results/latest.md and latest.json and refreshes the table in README.md; both say
+whether placement got slower than in the previous run (the ``latest.json`` it replaces).
 Speed never fails it: this is a measurement, not a test.
 """
 
@@ -40,6 +42,7 @@ RESULTS = REPO / "bench" / "results"
 STOCK = 10_000_000
 SPREAD_PRODUCTS = 1000
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+SAME_WITHIN = 0.05  # throughput changes smaller than this are noise between runs
 
 
 def ensure_tool(name: str, package: str) -> str:
@@ -86,7 +89,7 @@ def run_wrk(wrk: str, *, base_url: str, world: World, product_ids: list[int], cl
     }
 
 
-def run_pgbench(pgbench: str, *, conninfo: str, product_ids: list[int], user_id: str, clients: int, seconds: int):
+def run_pgbench(pgbench: str, *, conninfo: str, variant_ids: list[int], user_id: str, clients: int, seconds: int):
     with tempfile.TemporaryDirectory() as logs:
         command = [
             pgbench,
@@ -100,9 +103,9 @@ def run_pgbench(pgbench: str, *, conninfo: str, product_ids: list[int], user_id:
             "-T",
             str(seconds),
             "-D",
-            f"lo={product_ids[0]}",
+            f"lo={variant_ids[0]}",
             "-D",
-            f"hi={product_ids[-1]}",
+            f"hi={variant_ids[-1]}",
             "-D",
             f"user_id={user_id}",
             "-l",
@@ -126,31 +129,57 @@ def run_pgbench(pgbench: str, *, conninfo: str, product_ids: list[int], user_id:
     }
 
 
-def verify_stock(env: dict[str, str], db: dict, product_ids: list[int]) -> dict:
-    """Fail loudly if anything was oversold or the ledger drifted."""
+STOCK_DRIFT = """
+WITH held AS (
+    SELECT a.stock_id, SUM(a.quantity) AS units
+      FROM inventory_allocation a
+      JOIN inventory_reservation r ON r.id = a.reservation_id AND r.status = 'ALLOCATED'
+      JOIN orders_orderitem i ON i.reservation_id = r.id
+      JOIN orders_order o ON o.id = i.order_id AND o.status = 'PENDING'
+     GROUP BY a.stock_id
+)
+SELECT s.variant_id, SUM(s.on_hand), SUM(s.reserved), SUM(COALESCE(h.units, 0))
+  FROM inventory_stock s
+  LEFT JOIN held h ON h.stock_id = s.id
+ WHERE s.variant_id = ANY(%(variants)s)
+ GROUP BY s.variant_id
+HAVING SUM(s.on_hand) <> %(received)s
+    OR bool_or(s.reserved < 0 OR s.reserved > s.on_hand OR s.reserved <> COALESCE(h.units, 0))
+"""
+
+# Items of pending orders whose reservation is missing, not ALLOCATED, or holds other than the item's units.
+UNHELD_ITEMS = """
+SELECT i.id, i.order_id, i.sku, i.quantity, r.status, held.units
+  FROM orders_orderitem i
+  JOIN orders_order o ON o.id = i.order_id AND o.status = 'PENDING'
+  LEFT JOIN inventory_reservation r ON r.id = i.reservation_id
+  LEFT JOIN (SELECT reservation_id, SUM(quantity) AS units FROM inventory_allocation GROUP BY reservation_id) held
+         ON held.reservation_id = r.id
+ WHERE i.variant_id = ANY(%(variants)s)
+   AND (r.id IS NULL OR r.status <> 'ALLOCATED' OR COALESCE(held.units, 0) <> i.quantity)
+"""
+
+
+def verify_stock(env: dict[str, str], db: dict, variant_ids: list[int]) -> dict:
+    """Fail loudly if anything was oversold, the ledger drifted, or reservations disagree with pending orders.
+
+    Bench products are never shipped, so each variant's on-hand stays what was received; its
+    reserved units are exactly what the ALLOCATED reservations of pending orders' items hold.
+    """
     import psycopg
 
-    manage("check_stock", env=env)  # raises CalledProcessError on any mismatch
+    manage("check_stock", env=env)  # raises CalledProcessError on any ledger or reservation mismatch
+    params = {"variants": variant_ids, "received": STOCK}
     with psycopg.connect(libpq_conninfo(db)) as conn:
-        drift = conn.execute(
-            """
-            SELECT p.id, p.stock_quantity, p.reserved_quantity, COALESCE(SUM(i.quantity), 0)
-              FROM inventory_product p
-              LEFT JOIN orders_orderitem i ON i.product_id = p.id
-              LEFT JOIN orders_order o ON o.id = i.order_id AND o.status = 'PENDING'
-             WHERE p.id = ANY(%s)
-             GROUP BY p.id
-            HAVING p.stock_quantity < 0
-                OR p.stock_quantity + p.reserved_quantity <> %s
-                OR p.reserved_quantity <> COALESCE(SUM(i.quantity) FILTER (WHERE o.id IS NOT NULL), 0)
-            """,
-            [product_ids, STOCK],
-        ).fetchall()
+        drift = conn.execute(STOCK_DRIFT, params).fetchall()
+        unheld = conn.execute(UNHELD_ITEMS, params).fetchall()
         sold = conn.execute(
-            "SELECT COALESCE(SUM(reserved_quantity), 0) FROM inventory_product WHERE id = ANY(%s)", [product_ids]
+            "SELECT COALESCE(SUM(reserved), 0) FROM inventory_stock WHERE variant_id = ANY(%(variants)s)", params
         ).fetchone()[0]
     if drift:
-        raise SystemExit(f"STOCK DRIFT on {len(drift)} product(s), e.g. {drift[:5]}")
+        raise SystemExit(f"STOCK DRIFT on {len(drift)} variant(s) (variant, on hand, reserved, held), e.g. {drift[:5]}")
+    if unheld:
+        raise SystemExit(f"{len(unheld)} pending order item(s) without their reservation, e.g. {unheld[:5]}")
     return {"units_reserved": int(sold)}
 
 
@@ -185,8 +214,87 @@ def markdown(report: dict) -> str:
     lines += [
         "",
         "Stock verified after every run: `check_stock` clean, nothing oversold, reservations = pending orders.",
+        *comparison_markdown(report.get("compared")),
     ]
     return "\n".join(lines) + "\n"
+
+
+def previous_report() -> dict | None:
+    """The report of the last run (``latest.json``), if there is one, to compare against."""
+    path = RESULTS / "latest.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def comparison(previous: dict | None, runs: list[dict]) -> dict | None:
+    """API and raw-SQL throughput of this run against the previous one, per (workload, clients).
+
+    A change beyond ``SAME_WITHIN`` counts as slower or faster; within it, as about the same.
+    """
+    if not previous:
+        return None
+    before = {(row["workload"], row["clients"]): row for row in previous.get("runs", [])}
+    rows = []
+    for row in runs:
+        old = before.get((row["workload"], row["clients"]))
+        if old is None:
+            continue
+        change = row["api"]["orders_per_s"] / old["api"]["orders_per_s"] - 1 if old["api"]["orders_per_s"] else 0.0
+        rows.append(
+            {
+                "workload": row["workload"],
+                "clients": row["clients"],
+                "api_before": old["api"]["orders_per_s"],
+                "api_now": row["api"]["orders_per_s"],
+                "api_change": change,
+                "api_p99_before": old["api"]["p99_ms"],
+                "api_p99_now": row["api"]["p99_ms"],
+                "raw_before": old["raw_sql"]["orders_per_s"],
+                "raw_now": row["raw_sql"]["orders_per_s"],
+                "verdict": "slower"
+                if change < -SAME_WITHIN
+                else "faster"
+                if change > SAME_WITHIN
+                else "about the same",
+            }
+        )
+    if not rows:
+        return None
+    m = previous.get("machine", {})
+    return {
+        "previous_run": previous.get("finished_at", "unknown"),
+        "previous_machine": f"{m.get('cores', '?')} cores ({m.get('cpu', 'unknown')})",
+        "rows": rows,
+    }
+
+
+def comparison_markdown(compared: dict | None) -> list[str]:
+    if not compared:
+        return ["", "No previous run to compare with."]
+    slower = [row for row in compared["rows"] if row["verdict"] == "slower"]
+    verdict = (
+        f"placement got slower in {len(slower)} of {len(compared['rows'])} runs"
+        if slower
+        else "placement did not get slower"
+    )
+    lines = [
+        "",
+        f"Against the previous run ({compared['previous_run']}, {compared['previous_machine']}): {verdict} "
+        f"(a change within {SAME_WITHIN:.0%} counts as the same).",
+        "",
+        "| workload | clients | API orders/s before -> now | change | API p99 ms before -> now "
+        "| raw SQL tx/s before -> now |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in compared["rows"]:
+        lines.append(
+            f"| {row['workload']} | {row['clients']} | {row['api_before']:.0f} -> {row['api_now']:.0f} "
+            f"| {row['api_change']:+.0%} ({row['verdict']}) | {row['api_p99_before']:.1f} -> {row['api_p99_now']:.1f} "
+            f"| {row['raw_before']:.0f} -> {row['raw_now']:.0f} |"
+        )
+    return lines
 
 
 def refresh_readme(table: str) -> None:
@@ -214,16 +322,20 @@ def main() -> None:
     with running_server(log_path=RESULTS / "server.log") as server:
         print("creating users and products through the API...", flush=True)
         world = build_world(server, products=SPREAD_PRODUCTS + 2, customers=16, stock=STOCK)
-        ids = world.product_ids
-        if ids != list(range(ids[0], ids[0] + len(ids))):
-            raise SystemExit("bench products did not get consecutive ids; run on a quiet database")
-        workloads = {"spread": ids[:SPREAD_PRODUCTS], "hot": ids[SPREAD_PRODUCTS:]}
+        ids, variant_ids = world.product_ids, world.variant_ids
+        if variant_ids != list(range(variant_ids[0], variant_ids[0] + len(variant_ids))):
+            raise SystemExit("bench variants did not get consecutive ids; run on a quiet database")
+        # wrk orders products by product_id; pgbench picks their variants from an id range
+        workloads = {
+            "spread": (ids[:SPREAD_PRODUCTS], variant_ids[:SPREAD_PRODUCTS]),
+            "hot": (ids[SPREAD_PRODUCTS:], variant_ids[SPREAD_PRODUCTS:]),
+        }
         db = database_settings(server.env)
         user_id = server.api.ok("GET", "/auth/me", token=world.customer_tokens[0])["id"]
         with __import__("psycopg").connect(libpq_conninfo(db)) as conn:
             postgres = conn.execute("SHOW server_version").fetchone()[0]
         for name in args.workloads.split(","):
-            product_ids = workloads[name]
+            product_ids, workload_variants = workloads[name]
             for count in clients:
                 print(f"{name}, {count} clients: API...", flush=True)
                 api = run_wrk(
@@ -234,17 +346,17 @@ def main() -> None:
                     clients=count,
                     seconds=args.seconds,
                 )
-                api["verified"] = verify_stock(server.env, db, ids)
+                api["verified"] = verify_stock(server.env, db, variant_ids)
                 print(f"{name}, {count} clients: raw SQL...", flush=True)
                 raw = run_pgbench(
                     pgbench,
                     conninfo=libpq_conninfo(db),
-                    product_ids=product_ids,
+                    variant_ids=workload_variants,
                     user_id=user_id,
                     clients=count,
                     seconds=args.seconds,
                 )
-                raw["verified"] = verify_stock(server.env, db, ids)
+                raw["verified"] = verify_stock(server.env, db, variant_ids)
                 ratio = api["orders_per_s"] / raw["orders_per_s"] if raw["orders_per_s"] else 0.0
                 runs.append({"workload": name, "clients": count, "api": api, "raw_sql": raw, "ratio": ratio})
                 print(
@@ -261,6 +373,7 @@ def main() -> None:
         "settings": {"workers": workers, "threads": threads, "seconds": args.seconds},
         "runs": runs,
     }
+    report["compared"] = comparison(previous_report(), runs)
     table = markdown(report)
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     (RESULTS / "latest.md").write_text("# Benchmark: POST /orders vs raw SQL\n\n" + table)

@@ -1,8 +1,10 @@
 """``make stress``: the last-units race and opposite-order orders against the running server.
 
 Round after round, 200 concurrent buyers (real HTTP connections, released together by a
-barrier) each try to buy one unit of a product that has 50. Exactly 50 must win, the other
-150 must get a clean 400 ``insufficient_stock``, and no request may fail with a 5xx. Then
+barrier) each try to buy one unit of a product that has 50: in odd rounds all 50 sit in
+``MAIN/DEFAULT``, in even rounds they are split between ``MAIN`` and a second warehouse that
+allocation prefers (so orders are served from both). Exactly 50 must win, the other 150 must
+get a clean 400 ``insufficient_stock``, and no request may fail with a 5xx. Then
 multi-line orders for [A, B] and [B, A] run side by side: all must succeed. PostgreSQL's own
 deadlock counter must not move. Exits non-zero on any violation.
 """
@@ -66,9 +68,27 @@ def deadlock_count(db: dict) -> int:
         return conn.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()").fetchone()[0]
 
 
-def new_product(server: Server, admin_token: str, *, sku: str, stock: int) -> int:
+def new_warehouse(server: Server, admin_token: str, *, code: str) -> int:
+    """A second warehouse that allocation prefers to ``MAIN`` (priority 50 < 100)."""
+    body = {"code": code, "name": f"Stress {code}", "priority": 50}
+    return server.api.ok("POST", "/warehouses", token=admin_token, body=body)["id"]
+
+
+def new_product(
+    server: Server, admin_token: str, *, sku: str, stock: int, elsewhere: tuple[int, int] | None = None
+) -> int:
+    """A seed-001 product with ``stock`` units at MAIN/DEFAULT, and ``elsewhere`` = (warehouse id, units) received."""
     body = {"sku": sku, "name": sku, "price": "10.00", "stock_quantity": stock}
-    return server.api.ok("POST", "/products", token=admin_token, body=body)["id"]
+    product_id = server.api.ok("POST", "/products", token=admin_token, body=body)["id"]
+    if elsewhere is not None:
+        warehouse_id, units = elsewhere
+        receipt = {
+            "warehouse_id": warehouse_id,
+            "reference": f"stress {sku}",
+            "lines": [{"sku": sku, "quantity": units}],
+        }
+        server.api.ok("POST", "/stock/receipts", token=admin_token, body=receipt)
+    return product_id
 
 
 def product_state(server: Server, admin_token: str, product_id: int) -> tuple[int, int]:
@@ -95,15 +115,27 @@ def main() -> int:
         db = database_settings(server.env)
         deadlocks_before = deadlock_count(db)
 
+        second = new_warehouse(server, world.admin_token, code=f"S{world.run_id}")
+
         for round_number in range(1, args.rounds + 1):
-            product_id = new_product(server, world.admin_token, sku=f"S{world.run_id}-{round_number}", stock=args.units)
+            sku = f"S{world.run_id}-{round_number}"
+            if round_number % 2:
+                product_id = new_product(server, world.admin_token, sku=sku, stock=args.units)
+            else:
+                at_main = args.units // 2
+                elsewhere = (second, args.units - at_main)
+                product_id = new_product(server, world.admin_token, sku=sku, stock=at_main, elsewhere=elsewhere)
             results = burst(server.port, [(token, [{"product_id": product_id, "quantity": 1}]) for token in tokens])
             won = [r for r in results if r[0] == 201]
             lost = [r for r in results if r[0] == 400 and r[1].get("error", {}).get("code") == "insufficient_stock"]
             other = [r for r in results if r not in won and r not in lost]
             loser_latencies += [r[2] for r in lost]
             state = product_state(server, world.admin_token, product_id)
-            print(f"round {round_number}: {len(won)} sold, {len(lost)} clean 400s, {len(other)} other; stock {state}")
+            where = "MAIN" if round_number % 2 else "split over two warehouses"
+            print(
+                f"round {round_number} ({where}): {len(won)} sold, {len(lost)} clean 400s, {len(other)} other; "
+                f"stock {state}"
+            )
             if len(won) != args.units or len(lost) != args.buyers - args.units or other:
                 problems.append(f"round {round_number}: {len(won)} won, {len(lost)} lost, others {other[:3]}")
             if state != (0, args.units):

@@ -53,6 +53,16 @@ class VariantNotFound(DomainError):
     status = 404
 
 
+class CategoryNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class ProductImageNotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
 class ProductsUnavailable(DomainError):
     """Some requested items do not exist or are not for sale. details: product_ids, variant_ids, skus."""
 

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 
 from accounts.models import User
 from catalog.exceptions import VariantRequired
@@ -16,11 +17,15 @@ def sellable_condition(prefix: str = "") -> Q:
 
 
 def brand_list() -> QuerySet[Brand]:
-    return Brand.objects.order_by("name", "id")
+    """Brands by name, ignoring case whatever the database's collation ("acme" between "Abc" and "Beta")."""
+    return Brand.objects.order_by(Lower("name"), "id")
 
 
-def category_list() -> QuerySet[Category]:
-    return Category.objects.order_by("sort_order", "name", "id")
+def category_list(*, user: User | None = None) -> QuerySet[Category]:
+    """Categories by ``sort_order`` then name. Customers see the active ones only (each by its own flag);
+    staff, and internal callers that name no user, see them all."""
+    categories = Category.objects.order_by("sort_order", Lower("name"), "id")
+    return categories if user is None or user.is_staff else categories.filter(is_active=True)
 
 
 def category_descendant_ids(*, category_id: int) -> set[int]:

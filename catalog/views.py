@@ -24,6 +24,7 @@ from catalog.serializers import (
 )
 from catalog.services.brands import brand_create
 from catalog.services.categories import category_create, category_update
+from catalog.services.entry import catalog_change
 from catalog.services.images import product_image_add, product_image_delete
 
 ID = r"\d{1,18}"
@@ -45,7 +46,7 @@ class BrandViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet)
     def create(self, request):
         data = BrandCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        brand = brand_create(**data.validated_data)
+        brand = catalog_change(brand_create, **data.validated_data)
         return Response(BrandOutputSerializer(brand).data, status=status.HTTP_201_CREATED)
 
 
@@ -57,21 +58,20 @@ class CategoryViewSet(_StaffWrites, mixins.ListModelMixin, mixins.RetrieveModelM
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Category.objects.none()
-        categories = category_list()
-        return categories if self.request.user.is_staff else categories.filter(is_active=True)
+        return category_list(user=self.request.user)
 
     @extend_schema(request=CategoryCreateInputSerializer, responses={201: CategoryOutputSerializer})
     def create(self, request):
         data = CategoryCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = category_create(**data.validated_data)
+        category = catalog_change(category_create, **data.validated_data)
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CategoryUpdateInputSerializer, responses={200: CategoryOutputSerializer})
     def partial_update(self, request, pk=None):
         data = CategoryUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = category_update(category_id=self.get_object().pk, changes=dict(data.validated_data))
+        category = catalog_change(category_update, category_id=self.get_object().pk, changes=dict(data.validated_data))
         return Response(CategoryOutputSerializer(category).data)
 
 
@@ -100,6 +100,8 @@ class ProductImageViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ProductImage.objects.none()
         return ProductImage.objects.filter(product_id=self.kwargs["product_id"])
 
     def _product_id(self) -> int:
@@ -112,10 +114,11 @@ class ProductImageViewSet(viewsets.GenericViewSet):
         request={"multipart/form-data": ProductImageInputSerializer}, responses={201: ProductImageOutputSerializer}
     )
     def create(self, request, product_id=None):
+        product_id = self._product_id()
         data = ProductImageInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         image = product_image_add(
-            product_id=self._product_id(),
+            product_id=product_id,
             upload=data.validated_data["file"],
             alt=data.validated_data["alt"],
             position=data.validated_data.get("position"),

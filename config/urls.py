@@ -16,10 +16,15 @@ urlpatterns = [
     path("", include("inventory.urls")),
     path("", include("orders.urls")),
 ]
-if settings.SERVE_MEDIA:  # uploaded product images from the local media folder (S3 serves its own)
-    urlpatterns.append(
-        re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+
+
+def media(request, path: str):
+    """Uploaded product images from the local media folder (S3-compatible storage serves its own)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.SERVE_MEDIA:
+    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$", media, name="media"))
 
 handler400 = "config.errors.bad_request"
 handler403 = "config.errors.permission_denied"

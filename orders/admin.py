@@ -6,7 +6,17 @@ from config.exceptions import DomainError
 from orders.models import Order, OrderItem, Payment, Shipment
 from orders.services import order_cancel, order_ship
 
-ITEM_FIELDS = ["product", "product_name", "sku", "quantity", "unit_price_at_purchase", "line_total"]
+ITEM_FIELDS = [
+    "product",
+    "product_name",
+    "variant",
+    "variant_name",
+    "sku",
+    "quantity",
+    "unit_price_at_purchase",
+    "line_total",
+    "reservation",
+]
 PAYMENT_FIELDS = ["created_at", "status", "amount", "provider_reference", "message", "refunded_at"]
 
 
@@ -22,9 +32,14 @@ class _ReadOnlyInline(admin.TabularInline):
 
 
 class OrderItemInline(_ReadOnlyInline):
+    """Each line with the variant it sold and the reservation holding (or that held) its units."""
+
     model = OrderItem
     fields = ITEM_FIELDS
     readonly_fields = ITEM_FIELDS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "variant", "reservation")
 
 
 class PaymentInline(_ReadOnlyInline):

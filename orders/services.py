@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -24,7 +24,7 @@ from catalog.exceptions import ProductsUnavailable, VariantRequired
 from catalog.models import Variant
 from catalog.selectors import variant_is_sellable, variants_for_sale
 from catalog.validators import sku_normalize
-from config.db import retry_on_conflict
+from config.db import retry_on_conflict, unique_violation
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
 from inventory.services.reservations import reservations_commit, reservations_release
 from orders.exceptions import (
@@ -40,6 +40,8 @@ from orders.exceptions import (
 from orders.models import MAX_AMOUNT, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Shipment
 from orders.notifications import order_event_emit
 from orders.payments import payment_gateway
+
+IDEMPOTENCY_CONSTRAINT = "order_idempotency_key_per_user"
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -70,27 +72,35 @@ def _lines_check(lines: Sequence[OrderLine]) -> None:
         raise EmptyOrder("An order needs at least one item.")
     if any(line.quantity < 1 for line in lines):
         raise ValidationError({"items": ["Quantities must be at least 1."]})
+    if any(sum(key is not None for key in (line.product_id, line.variant_id, line.sku)) != 1 for line in lines):
+        raise ValidationError({"items": ["Name each item by exactly one of product_id, variant_id or sku."]})
 
 
-def _variants_resolve(lines: Sequence[OrderLine]) -> list[tuple[Variant, int]]:
-    """The variant each line names, merged per variant; every unsellable or ambiguous line is named in the error."""
-    skus = {sku_normalize(line.sku) for line in lines if line.sku is not None}
+@dataclass(frozen=True)
+class _Found:
+    """What each line names: its variant (None when unknown), and the products named by id with several variants."""
+
+    chosen: list[tuple[OrderLine, Variant | None]]
+    several: list[int]
+
+    @property
+    def complete(self) -> bool:
+        return not self.several and all(variant is not None for _, variant in self.chosen)
+
+
+def _variants_find(lines: Sequence[OrderLine]) -> _Found:
+    """The variant each line names, sellable or not (one query)."""
     found = variants_for_sale(
         variant_ids={line.variant_id for line in lines if line.variant_id is not None},
         product_ids={line.product_id for line in lines if line.product_id is not None},
-        skus=skus,
+        skus={sku_normalize(line.sku) for line in lines if line.sku is not None},
     )
     by_id = {variant.pk: variant for variant in found}
     by_sku = {variant.sku: variant for variant in found}
     by_product: dict[int, list[Variant]] = {}
     for variant in found:
         by_product.setdefault(variant.product_id, []).append(variant)
-
     several = sorted({line.product_id for line in lines if len(by_product.get(line.product_id, ())) > 1})
-    if several:
-        raise VariantRequired(
-            "Some products have several variants: order them by variant_id or sku.", product_ids=several
-        )
     chosen: list[tuple[OrderLine, Variant | None]] = []
     for line in lines:
         if line.variant_id is not None:
@@ -98,8 +108,18 @@ def _variants_resolve(lines: Sequence[OrderLine]) -> list[tuple[Variant, int]]:
         elif line.sku is not None:
             chosen.append((line, by_sku.get(sku_normalize(line.sku))))
         else:
-            chosen.append((line, next(iter(by_product.get(line.product_id, ())), None)))
-    bad = [line for line, variant in chosen if variant is None or not variant_is_sellable(variant)]
+            named = by_product.get(line.product_id, ())
+            chosen.append((line, named[0] if len(named) == 1 else None))
+    return _Found(chosen=chosen, several=several)
+
+
+def _sale_check(found: _Found) -> None:
+    """Every line names one variant that is for sale; otherwise one error naming every bad line."""
+    if found.several:
+        raise VariantRequired(
+            "Some products have several variants: order them by variant_id or sku.", product_ids=found.several
+        )
+    bad = [line for line, variant in found.chosen if variant is None or not variant_is_sellable(variant)]
     if bad:
         named = {
             "product_ids": sorted({line.product_id for line in bad if line.product_id is not None}),
@@ -109,8 +129,12 @@ def _variants_resolve(lines: Sequence[OrderLine]) -> list[tuple[Variant, int]]:
         raise ProductsUnavailable(
             "Some products do not exist or are not for sale.", **{key: ids for key, ids in named.items() if ids}
         )
+
+
+def _merged(found: _Found) -> list[tuple[Variant, int]]:
+    """(variant, units) per variant named, in variant id order: a variant named twice (by any key) is one line."""
     merged: dict[int, tuple[Variant, int]] = {}
-    for line, variant in chosen:
+    for line, variant in found.chosen:
         units = merged.get(variant.pk, (variant, 0))[1]
         merged[variant.pk] = (variant, units + line.quantity)
     return [merged[variant_id] for variant_id in sorted(merged)]
@@ -124,19 +148,27 @@ def _request_hash(lines: list[tuple[Variant, int]]) -> str:
 def _idempotent_replay(*, customer: User, key: str, request_hash: str) -> Order | None:
     """The order an earlier request with ``key`` placed, or None if this is the first use of the key.
 
-    A transaction-scoped advisory lock on (customer, key) is held until this transaction ends, so
-    a concurrent request with the same key is told it is in flight instead of racing; the unique
-    constraint on (user, idempotency_key) is the last word.
+    One statement takes a transaction-scoped advisory lock on (customer, key), held until this
+    transaction ends, so a concurrent request with the same key is told it is in flight instead
+    of racing, and reads the order placed with the key. Its snapshot may predate the commit of a
+    request that held the lock a moment earlier; the unique constraint on (user, idempotency_key)
+    then refuses the second order and ``order_place`` runs again, seeing the first.
     """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [f"order:{customer.pk}:{key}"])
-        (acquired,) = cursor.fetchone()
+        cursor.execute(
+            f"SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)), earlier.id, earlier.request_hash "
+            f"FROM (SELECT 1) AS one LEFT JOIN {Order._meta.db_table} AS earlier "
+            f"ON earlier.user_id = %s AND earlier.idempotency_key = %s",
+            [f"order:{customer.pk}:{key}", customer.pk, key],
+        )
+        acquired, order_id, earlier_hash = cursor.fetchone()
     if not acquired:
         raise IdempotencyKeyInFlight("A request with this Idempotency-Key is still being processed.", key=key)
-    existing = Order.objects.filter(user=customer, idempotency_key=key).first()
-    if existing is not None and existing.request_hash != request_hash:
+    if order_id is None:
+        return None
+    if earlier_hash != request_hash:
         raise IdempotencyKeyReused("This Idempotency-Key was used with a different request body.", key=key)
-    return existing
+    return Order.objects.get(pk=order_id)
 
 
 def _amounts_check(items: list[OrderItem], subtotal: Decimal, total: Decimal) -> None:
@@ -146,17 +178,35 @@ def _amounts_check(items: list[OrderItem], subtotal: Decimal, total: Decimal) ->
         )
 
 
+def order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None = None) -> Placement:
+    """Reserve every line's units (one reservation per line) and record the order with each variant's snapshot.
+
+    Lines name a variant by ``variant_id`` or ``sku`` (any case), or a one-variant product by
+    ``product_id``; lines naming the same variant become one. With ``idempotency_key``, a repeat
+    of an earlier request returns its order (``replayed``) without moving stock.
+    """
+    try:
+        return _order_place(customer=customer, lines=lines, idempotency_key=idempotency_key)
+    except IntegrityError as exc:
+        if idempotency_key is None or unique_violation(exc) != IDEMPOTENCY_CONSTRAINT:
+            raise
+        # A request with the same key committed just as this one looked: the next try sees its order.
+        return _order_place(customer=customer, lines=lines, idempotency_key=idempotency_key)
+
+
 @retry_on_conflict
 @transaction.atomic(durable=True)
-def order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None = None) -> Placement:
-    """Reserve every line's units (one reservation per line) and record the order with each variant's snapshot."""
+def _order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None) -> Placement:
     _lines_check(lines)
-    resolved = _variants_resolve(lines)
-    request_hash = _request_hash(resolved)
-    if idempotency_key is not None:
-        earlier = _idempotent_replay(customer=customer, key=idempotency_key, request_hash=request_hash)
+    found = _variants_find(lines)
+    if idempotency_key is not None and found.complete:
+        # A retry replays the order placed earlier even if a variant stopped being for sale since.
+        earlier = _idempotent_replay(customer=customer, key=idempotency_key, request_hash=_request_hash(_merged(found)))
         if earlier is not None:
             return Placement(order=earlier, replayed=True)
+    _sale_check(found)
+    resolved = _merged(found)
+    request_hash = _request_hash(resolved)
 
     order = Order(id=uuid.uuid4(), user=customer, idempotency_key=idempotency_key, request_hash=request_hash)
     items = [

@@ -2,7 +2,7 @@
 
 from django.db import connection, transaction
 
-from catalog.exceptions import CategoryCycle, UnknownReference
+from catalog.exceptions import CategoryCycle, CategoryNotFound, UnknownReference
 from catalog.models import Category
 from catalog.selectors import category_descendant_ids
 from catalog.services.slugs import create_with_slug
@@ -47,20 +47,26 @@ def category_create(
 def category_update(*, category_id: int, changes: dict) -> Category:
     """Rename, move in the tree, reorder or (de)activate a category.
 
-    Moving locks the whole table against concurrent moves (a SHARE ROW EXCLUSIVE lock, held
-    until commit): two moves that are each fine alone could otherwise close a cycle together.
+    Every update locks the table before the category's row, so edits queue in one order and
+    cannot deadlock: a move in SHARE ROW EXCLUSIVE mode (held until commit, one move at a time:
+    two moves that are each fine alone could otherwise close a cycle together), any other edit
+    in ROW EXCLUSIVE mode (the mode its UPDATE takes anyway; it only waits for moves).
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    lock_timeout_set()
+    mode = "SHARE ROW EXCLUSIVE" if "parent_id" in changes else "ROW EXCLUSIVE"
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Category._meta.db_table} IN {mode} MODE")
+    if Category.objects.select_for_update().filter(pk=category_id).first() is None:
+        raise CategoryNotFound("Category not found.", category_id=category_id)
     if "parent_id" in changes:
-        lock_timeout_set()
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Category._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
         _move_check(category_id=category_id, parent_id=changes["parent_id"])
     if "name" in changes:
         changes = {**changes, "name": changes["name"].strip()}
-    Category.objects.filter(pk=category_id).update(**changes)
+    if changes:
+        Category.objects.filter(pk=category_id).update(**changes)
     return Category.objects.get(pk=category_id)
 
 

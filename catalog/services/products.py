@@ -48,8 +48,19 @@ def product_create(
     variants: Sequence[VariantIn] = (),
     publish: bool = False,
 ) -> Product:
-    """Create a product, DRAFT or (with ``publish``) PUBLISHED, with its first variants."""
+    """Create a product, DRAFT or (with ``publish``) PUBLISHED, with its first variants.
+
+    A PUBLISHED product needs a variant; it may be inactive (seed 001's ``is_active: false``
+    product: published, but not for sale).
+    """
     name = name.strip()
+    if publish and not variants:
+        raise InvalidTransition(
+            "A product needs at least one variant to be published.",
+            product_id=None,
+            status=ProductStatus.DRAFT,
+            action="publish",
+        )
     _references_check(brand_id=brand_id, category_id=category_id)
     status = ProductStatus.PUBLISHED if publish else ProductStatus.DRAFT
     product = create_with_slug(

@@ -4,7 +4,7 @@ Every old product becomes a PUBLISHED catalog product with one variant (same id,
 active flag) and one stock row at ``MAIN/DEFAULT`` (same id) holding its units: on-hand is
 available + reserved. Ledger rows move to that stock row with their history intact
 (``on_hand_delta = available_delta + reserved_delta``; the old ``SHIP`` is now ``COMMIT``), so
-the ledger still sums to every row. ``0005`` drops the old columns and the old product table.
+the ledger still sums to every row. ``0004`` drops the old columns and the old product table.
 """
 
 import django.db.models.deletion

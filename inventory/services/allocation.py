@@ -8,7 +8,9 @@ caller gets one ``InsufficientStock`` naming every short line, and nothing chang
 
 Expired holds never block a sale: before choosing, allocation expires the ALLOCATED holds
 past their ``expires_at`` on the rows it is about to lock, so their units come back even if
-no one runs ``release_expired_reservations``.
+no one runs ``release_expired_reservations``. It locks those holds before the stock rows (the
+lock order everywhere: reservations, then stock) and waits for them, so a hold that someone
+is releasing or expiring at that moment is seen settled, never skipped as still reserved.
 """
 
 from collections import defaultdict
@@ -19,13 +21,13 @@ from itertools import groupby
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Variant
 from inventory.exceptions import InsufficientStock
-from inventory.locks import reservations_lock, stock_lock
+from inventory.locks import lock_timeout_set_and_read, reservations_lock, stock_lock
 from inventory.models import Allocation, MovementKind, Reservation, ReservationStatus, Stock
 from inventory.services.settle import reservations_settle
 from inventory.services.stock import StockChange, _stock_apply
@@ -48,23 +50,41 @@ class HoldRequest:
     location_id: int | None = None  # hold at this location only (explicit holds)
 
 
-def _sellable_rows(variant_ids: set[int]) -> Q:
-    return Q(
-        variant_id__in=variant_ids,
-        location__is_active=True,
-        location__warehouse__is_active=True,
-        on_hand__gt=F("reserved"),
-    )
+def _rows_condition(requests: Sequence[HoldRequest], variant_ids: set[int], due: list[Reservation]) -> Q:
+    """Every active row of the variants (empty ones too: a row that a concurrent transfer fills is then
+    read after its update), the rows at explicitly named locations, and the rows the due holds hold."""
+    condition = Q(variant_id__in=variant_ids, location__is_active=True, location__warehouse__is_active=True)
+    explicit = {request.location_id for request in requests if request.location_id is not None}
+    if explicit:
+        condition |= Q(variant_id__in=variant_ids, location_id__in=explicit)
+    if due:
+        condition |= Q(pk__in=Allocation.objects.filter(reservation_id__in=[r.pk for r in due]).values("stock_id"))
+    return condition
 
 
-def _expired_holds(variant_ids: set[int], now: datetime) -> set[int]:
-    return set(
+def _due_holds_lock(variant_ids: set[int], now: datetime) -> list[Reservation]:
+    """Lock the ALLOCATED holds past their expiry that hold units of ``variant_ids``; those still due after the wait.
+
+    The lookup shares its round trip with setting the lock timeout: without due holds it costs no query.
+    """
+    candidates = lock_timeout_set_and_read(
         Allocation.objects.filter(
             stock__variant_id__in=variant_ids,
             reservation__status=ReservationStatus.ALLOCATED,
             reservation__expires_at__lte=now,
-        ).values_list("reservation_id", flat=True)
+        )
+        .order_by()
+        .values("reservation_id")
+        .distinct()
     )
+    if not candidates:
+        return []
+    held = reservations_lock(reservation_ids=candidates, lock_timeout_is_set=True)
+    return [
+        r
+        for r in held.values()
+        if r.status == ReservationStatus.ALLOCATED and r.expires_at is not None and r.expires_at <= now
+    ]
 
 
 def _candidates(rows: dict[int, Stock], line: HoldLine, location_id: int | None) -> list[Stock]:
@@ -106,33 +126,8 @@ def _plan(quantity: int, rows: list[Stock], available: dict[int, int]) -> list[t
     return None
 
 
-def _expire_on_locked(*, expired: set[int], locked: dict[int, Stock], now: datetime, actor: User | None) -> None:
-    """Expire the holds in ``expired`` (locked) that are still due, using the stock rows already locked."""
-    held = reservations_lock(reservation_ids=expired, skip_locked=True)
-    due = [r for r in held.values() if r.status == ReservationStatus.ALLOCATED and r.expires_at <= now]
-    if due:
-        reservations_settle(reservations=due, action="expire", actor=actor, locked=locked)
-
-
-@transaction.atomic(savepoint=False)
-def stock_allocate(*, requests: Sequence[HoldRequest], actor: User | None) -> list[Reservation]:
-    """Make one ALLOCATED reservation per request, all or nothing; constant queries whatever the lines.
-
-    Runs inside its caller's transaction (an order's, or an API entry point's).
-    """
-    now = timezone.now()
-    variant_ids = {line.variant.pk for request in requests for line in request.lines}
-    expired = _expired_holds(variant_ids, now)
-    condition = _sellable_rows(variant_ids)
-    explicit = {request.location_id for request in requests if request.location_id is not None}
-    if explicit:
-        condition |= Q(variant_id__in=variant_ids, location_id__in=explicit)
-    if expired:
-        condition |= Q(pk__in=Allocation.objects.filter(reservation_id__in=expired).values("stock_id"))
-    locked = stock_lock(condition=condition)
-    if expired:
-        _expire_on_locked(expired=expired, locked=locked, now=now, actor=actor)
-
+def _plans(requests: Sequence[HoldRequest], locked: dict[int, Stock]) -> tuple[list[list[tuple[int, int]]], list]:
+    """Each line's plan, in order, and every short line (then the plans are not to be used)."""
     available = {row.pk: row.available for row in locked.values()}
     plans: list[list[tuple[int, int]]] = []
     short = []
@@ -154,6 +149,29 @@ def stock_allocate(*, requests: Sequence[HoldRequest], actor: User | None) -> li
             for stock_id, units in plan:
                 available[stock_id] -= units
             plans.append(plan)
+    return plans, short
+
+
+@transaction.atomic(savepoint=False)
+def stock_allocate(*, requests: Sequence[HoldRequest], actor: User | None) -> list[Reservation]:
+    """Make one ALLOCATED reservation per request, all or nothing; constant queries whatever the lines.
+
+    Runs inside its caller's transaction (an order's, or an API entry point's).
+    """
+    now = timezone.now()
+    variant_ids = {line.variant.pk for request in requests for line in request.lines}
+    due = _due_holds_lock(variant_ids, now)
+    condition = _rows_condition(requests, variant_ids, due)
+    locked = stock_lock(condition=condition, lock_timeout_is_set=True)
+    if due:
+        reservations_settle(reservations=due, action="expire", actor=actor, locked=locked)
+    plans, short = _plans(requests, locked)
+    if short:
+        # A transfer that committed while this statement waited for a row lock may have put units in a row
+        # created after the statement began, which it cannot see. Look once more with a fresh snapshot: the
+        # rows already held stay held, and new rows come last in id order, so the lock order holds.
+        locked = stock_lock(condition=condition, lock_timeout_is_set=True)
+        plans, short = _plans(requests, locked)
     if short:
         raise InsufficientStock("Not enough stock for some items.", lines=short)
 

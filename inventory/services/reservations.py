@@ -22,7 +22,7 @@ from inventory.exceptions import (
     ReservationNotFound,
     UnknownLocation,
 )
-from inventory.locks import reservations_lock
+from inventory.locks import reservations_due_lock, reservations_lock
 from inventory.models import Location, Reservation, ReservationStatus, StockMovement
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
 from inventory.services.settle import reservations_settle
@@ -88,16 +88,17 @@ def _lock_allocated(reservation_ids: Sequence[int], action: str, *, for_order: U
         raise ReservationNotFound("Reservation not found.", reservation_ids=missing)
     now = timezone.now()
     for reservation in locked.values():
-        if for_order is None and reservation.order_id is not None:
+        if reservation.order_id != for_order and reservation.order_id is not None:
             raise ReservationHeldByOrder(
                 "This reservation belongs to an order: cancel or ship the order instead.",
                 reservation_id=reservation.pk,
                 order_id=str(reservation.order_id),
             )
-        expired = reservation.expires_at is not None and reservation.expires_at <= now
-        if reservation.status != ReservationStatus.ALLOCATED or (action == "commit" and expired):
+        allocated = reservation.status == ReservationStatus.ALLOCATED
+        expired = allocated and reservation.expires_at is not None and reservation.expires_at <= now
+        if not allocated or (action == "commit" and expired):
             raise ReservationInvalidTransition(
-                f"Cannot {action} a reservation that is {'expired' if expired else reservation.status}.",
+                f"Cannot {action} a reservation that is {'past its expiry' if expired else reservation.status}.",
                 reservation_id=reservation.pk,
                 status=reservation.status,
                 action=action,
@@ -140,12 +141,7 @@ def reservations_commit(*, reservation_ids: Sequence[int], actor: User | None, o
 @retry_on_conflict
 @transaction.atomic(durable=True)
 def _expire_batch(*, now: datetime, batch_size: int) -> int:
-    # The due holds nobody else has locked, locked in id order (SKIP LOCKED never waits).
-    due = list(
-        Reservation.objects.filter(status=ReservationStatus.ALLOCATED, expires_at__lte=now)
-        .order_by("pk")
-        .select_for_update(of=("self",), skip_locked=True)[:batch_size]
-    )
+    due = reservations_due_lock(now=now, limit=batch_size)
     if due:
         reservations_settle(reservations=due, action="expire", actor=None)
     return len(due)

@@ -14,6 +14,7 @@ from accounts.permissions import IsAdmin, IsStaff
 from catalog.models import Product, Variant
 from catalog.selectors import product_only_variant
 from catalog.serializers import VariantCreateInputSerializer, VariantUpdateInputSerializer
+from catalog.services.entry import catalog_change
 from catalog.services.products import product_archive, product_create, product_publish, product_update
 from catalog.services.variants import VariantIn, variant_create, variant_update
 from inventory.filters.products import ProductFilter
@@ -108,7 +109,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             product = product_create_with_stock(actor=request.user, publish=publish, **fields)
         else:
             fields.pop("status", None)
-            product = product_create(**fields)
+            product = catalog_change(product_create, **fields)
         return self._render(product.pk, created=True)
 
     @extend_schema(
@@ -119,7 +120,9 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         expected = {changes.pop("version", None), _if_match_version(request)} - {None}
-        product = product_update(product_id=self.get_object().pk, changes=changes, expected_versions=expected)
+        product = catalog_change(
+            product_update, product_id=self.get_object().pk, changes=changes, expected_versions=expected
+        )
         return self._render(product.pk)
 
     @extend_schema(responses={204: None})
@@ -130,19 +133,21 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses={200: ProductOutputSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        return self._render(product_publish(product_id=self.get_object().pk).pk)
+        return self._render(catalog_change(product_publish, product_id=self.get_object().pk).pk)
 
     @extend_schema(request=None, responses={200: ProductOutputSerializer})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        return self._render(product_archive(product_id=self.get_object().pk).pk)
+        return self._render(catalog_change(product_archive, product_id=self.get_object().pk).pk)
 
     @extend_schema(request=VariantCreateInputSerializer, responses={201: VariantOutputSerializer})
     @action(detail=True, methods=["post"])
     def variants(self, request, pk=None):
         data = VariantCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = variant_create(product_id=self.get_object().pk, variant=VariantIn(**data.validated_data))
+        variant = catalog_change(
+            variant_create, product_id=self.get_object().pk, variant=VariantIn(**data.validated_data)
+        )
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data, status=201)
 
     @extend_schema(request=StockAdjustmentInputSerializer, responses={201: StockAdjustmentOutputSerializer})
@@ -180,5 +185,5 @@ class VariantViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         data = VariantUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = variant_update(variant_id=self.get_object().pk, changes=dict(data.validated_data))
+        variant = catalog_change(variant_update, variant_id=self.get_object().pk, changes=dict(data.validated_data))
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data)

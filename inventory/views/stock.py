@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import IsStaff
 from catalog.models import Variant
+from catalog.validators import sku_normalize
 from inventory.filters.stock import ReservationFilter, StockMovementFilter
 from inventory.models import Location, Reservation, StockMovement, Warehouse
 from inventory.selectors import reservation_list, stock_by_sku, stock_movement_list
@@ -80,7 +81,7 @@ class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_fields = ["warehouse_id"]
 
     def get_queryset(self):
-        return Location.objects.order_by("warehouse__code", "code")
+        return Location.objects.order_by("code", "warehouse__code")
 
     @extend_schema(request=LocationCreateInputSerializer, responses={201: LocationOutputSerializer})
     def create(self, request):
@@ -174,7 +175,11 @@ class StockViewSet(viewsets.GenericViewSet):
 
 
 def variants_by_sku_or_404(sku: str) -> Variant:
-    variant = Variant.objects.filter(sku=sku.strip().upper()).first()
+    """The variant a path names, in any case. SKUs may hold ``/``, so the route's optional trailing slash
+    lands in ``sku``: ``/stock/PEN-1/`` is ``PEN-1`` unless a SKU ``PEN-1/`` exists."""
+    sku = sku_normalize(sku)
+    found = {variant.sku: variant for variant in Variant.objects.filter(sku__in={sku, sku.removesuffix("/")})}
+    variant = found.get(sku) or found.get(sku.removesuffix("/"))
     if variant is None:
         raise NotFound()
     return variant

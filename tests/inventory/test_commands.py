@@ -1,10 +1,26 @@
+"""``check_stock`` and ``release_expired_reservations``."""
+
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
+from django.utils import timezone
 
-from accounts.models import Role, User
-from inventory.models import Product, StockMovement
+from inventory.models import (
+    DEFAULT_LOCATION_CODE,
+    Allocation,
+    Location,
+    MovementKind,
+    Reservation,
+    ReservationStatus,
+    Stock,
+    StockMovement,
+)
+from inventory.services.receipts import ReceiptLine, stock_receive
+from inventory.services.reservations import SkuLine, reservation_allocate, reservation_hold
+from tests.stock import rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -15,40 +31,103 @@ def run(*args) -> str:
     return out.getvalue()
 
 
-def test_check_stock_passes_on_a_consistent_ledger(product_factory):
-    product_factory.create_batch(3)
-
-    assert "consistent" in run("check_stock")
-
-
-def test_check_stock_reports_mismatches_and_fails(product_factory):
-    good, bad = product_factory(), product_factory(sku="BAD-1")
-    Product.objects.filter(pk=bad.pk).update(stock_quantity=3)
+def failing(*args) -> tuple[str, str]:
+    """(stdout, error message) of a command that must fail."""
     out = StringIO()
-
-    with pytest.raises(CommandError, match="1 product"):
-        call_command("check_stock", stdout=out)
-
-    assert "BAD-1" in out.getvalue()
-    assert "available 3 vs ledger 100" in out.getvalue()
-    assert good.sku not in out.getvalue()
+    with pytest.raises(CommandError) as excinfo:
+        call_command(*args, stdout=out)
+    return out.getvalue(), str(excinfo.value)
 
 
-def test_seed_demo_creates_users_and_products_once(api_client):
-    first = run("seed_demo", "--products", "4", "--customers", "2")
-    second = run("seed_demo", "--products", "6", "--customers", "2")
+@pytest.fixture
+def stocked(warehouse_factory, location_factory, variant_factory, inventory_manager):
+    """Two SKUs in two warehouses, with a hold and an allocation on them."""
+    one, two = warehouse_factory(code="ONE"), warehouse_factory(code="TWO")
+    shelf = location_factory(warehouse=one, code="A-01")
+    good, bad = variant_factory(sku="GOOD-1"), variant_factory(sku="BAD-1")
+    stock_receive(
+        warehouse_id=one.pk,
+        lines=[ReceiptLine("GOOD-1", 10), ReceiptLine("BAD-1", 10, shelf.pk)],
+        actor=None,
+    )
+    stock_receive(warehouse_id=two.pk, lines=[ReceiptLine("GOOD-1", 5), ReceiptLine("BAD-1", 5)], actor=None)
+    reservation_hold(sku="BAD-1", quantity=3, location_id=shelf.pk, reference="hold", actor=inventory_manager)
+    reservation_allocate(lines=[SkuLine("GOOD-1", 4)], reference="alloc", actor=inventory_manager)
+    return {"good": good, "bad": bad, "shelf": shelf}
 
-    assert "Demo-Customer-Pass-1" in first
-    assert "Demo-Customer-Pass-1" not in second
-    assert "products: 2 created, 4 already there" in second
-    assert Product.objects.filter(sku__startswith="DEMO-").count() == 6
-    assert StockMovement.objects.count() == 6
-    assert dict(User.objects.values_list("email", "role")) == {
-        "admin@example.com": Role.ADMIN,
-        "manager@example.com": Role.INVENTORY_MANAGER,
-        "customer1@example.com": Role.CUSTOMER,
-        "customer2@example.com": Role.CUSTOMER,
-    }
-    login = api_client.post("/auth/login", {"email": "customer1@example.com", "password": "Demo-Customer-Pass-1"})
-    assert login.status_code == 200
+
+def test_check_stock_passes_on_consistent_stock(stocked):
     assert "consistent" in run("check_stock")
+
+
+def test_check_stock_fails_on_a_row_changed_behind_the_ledger(stocked):
+    Stock.objects.filter(variant=stocked["bad"], location=stocked["shelf"]).update(on_hand=F("on_hand") + 2)
+
+    out, error = failing("check_stock")
+
+    assert "LEDGER MISMATCH BAD-1 at ONE/A-01" in out
+    assert "on hand 12 vs ledger 10, reserved 3 vs ledger 3" in out
+    assert "GOOD-1" not in out
+    assert error == "1 stock row(s) disagree with the ledger or the reservations"
+
+
+def test_check_stock_fails_when_reserved_units_differ_from_the_reservations(stocked):
+    Reservation.objects.filter(reference="hold").update(status=ReservationStatus.RELEASED)  # no RELEASE booked
+
+    out, error = failing("check_stock")
+
+    assert "RESERVATION MISMATCH BAD-1 at ONE/A-01" in out
+    assert "reserved 3 vs held 0" in out
+    assert "LEDGER MISMATCH" not in out
+    assert error == "1 stock row(s) disagree with the ledger or the reservations"
+
+
+def test_check_stock_counts_every_drifted_row(stocked):
+    Stock.objects.update(reserved=F("reserved") + 1)  # every row: off its ledger and off its reservations
+
+    out, error = failing("check_stock")
+
+    rows = Stock.objects.count()
+    assert out.count("LEDGER MISMATCH") == rows
+    assert out.count("RESERVATION MISMATCH") == rows
+    assert error.startswith(f"{2 * rows} stock row(s)")
+
+
+def test_release_expired_reservations_expires_only_the_due_holds(stocked, inventory_manager):
+    location = Location.objects.get(warehouse__code="TWO", code=DEFAULT_LOCATION_CODE)
+    due = [
+        reservation_hold(
+            sku="GOOD-1",
+            quantity=1,
+            location_id=location.pk,
+            reference=f"due-{i}",
+            actor=inventory_manager,
+            ttl_seconds=60,
+        )
+        for i in range(3)
+    ]
+    later = reservation_hold(
+        sku="GOOD-1", quantity=1, location_id=location.pk, reference="later", actor=inventory_manager, ttl_seconds=600
+    )
+    Reservation.objects.filter(pk__in=[r.pk for r in due]).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    first = run("release_expired_reservations", "--batch-size", "2")
+    second = run("release_expired_reservations")
+
+    assert first == "expired 3 reservation(s)\n"
+    assert second == "expired 0 reservation(s)\n"
+    statuses = dict(Reservation.objects.values_list("reference", "status"))
+    assert [statuses[f"due-{i}"] for i in range(3)] == [ReservationStatus.EXPIRED] * 3
+    assert (statuses["later"], statuses["hold"], statuses["alloc"]) == (ReservationStatus.ALLOCATED,) * 3
+    assert sorted(
+        StockMovement.objects.filter(kind=MovementKind.EXPIRE).values_list("reservation_id", "reserved_delta")
+    ) == [(r.pk, -1) for r in due]
+    assert Allocation.objects.filter(reservation=later).get().quantity == 1
+    assert rows_of(stocked["good"])["TWO/DEFAULT"] == (5, 1)
+    assert "consistent" in run("check_stock")
+
+
+def test_release_expired_reservations_refuses_an_empty_batch(stocked):
+    out, error = failing("release_expired_reservations", "--batch-size", "0")
+
+    assert (out, error) == ("", "--batch-size must be at least 1")

@@ -2,9 +2,10 @@
 
 import pytest
 
-from inventory.models import Product
+from inventory.models import MovementKind, ReservationStatus, StockMovement
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
 from orders.services import order_pay
+from tests.stock import assert_stock_consistent, only_variant, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +29,6 @@ def run_action(browser, action: str, *orders):
 
 def messages_of(response) -> list[tuple[str, str]]:
     return [(m.level_tag, m.message) for m in response.context["messages"]]
-
-
-def stock_of(product) -> tuple[int, int]:
-    return Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=product.pk)
 
 
 def test_order_changelist_lists_and_searches(staff_browser, order, customer, user_factory, place_order, product):
@@ -67,12 +64,13 @@ def test_order_change_page_shows_the_snapshot(staff_browser, order, product, cus
 
     assert response.status_code == 200
     content = response.content.decode()
-    assert product.sku in content
+    assert only_variant(product).sku in content
     assert product.name in content
     assert customer.email in content
     assert "Succeeded" in content  # the payment inline
+    variant = only_variant(product)
     items = response.context["inline_admin_formsets"][0].formset.queryset
-    assert [(i.sku, i.quantity, i.unit_price_at_purchase) for i in items] == [(product.sku, 3, product.price)]
+    assert [(i.sku, i.quantity, i.unit_price_at_purchase) for i in items] == [(variant.sku, 3, variant.price)]
 
 
 def test_order_change_page_cannot_change_an_order(staff_browser, order):
@@ -166,3 +164,84 @@ def test_customers_cannot_run_order_actions(client, customer, order, product):
     assert response.redirect_chain[0][0].startswith("/admin/login/")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
     assert stock_of(product) == (97, 3)
+
+
+@pytest.fixture
+def shirt_order(place_order, customer, draft_product_factory, variant_factory, product):
+    """An order of a named variant (of a two-variant product) and of a seed-001 product's unnamed variant."""
+    from catalog.services.products import product_publish
+    from inventory.services.locations import default_location
+    from inventory.services.receipts import ReceiptLine, stock_receive
+
+    shirt = draft_product_factory(name="Shirt")
+    small = variant_factory(product=shirt, sku="SHIRT-S", name="Small")
+    variant_factory(product=shirt, sku="SHIRT-M", name="Medium")
+    product_publish(product_id=shirt.pk)
+    location = default_location()
+    stock_receive(warehouse_id=location.warehouse_id, lines=[ReceiptLine("SHIRT-S", 5, location.pk)], actor=None)
+    return place_order(customer, [(small, 2), (product, 1)])
+
+
+def test_order_change_page_shows_each_item_s_variant_and_reservation(staff_browser, shirt_order, product):
+    response = staff_browser.get(f"/admin/orders/order/{shirt_order.pk}/change/")
+
+    assert response.status_code == 200
+    inline = response.context["inline_admin_formsets"][0]
+    assert [field["name"] for field in inline.fields()] == [
+        "product",
+        "product_name",
+        "variant",
+        "variant_name",
+        "sku",
+        "quantity",
+        "unit_price_at_purchase",
+        "line_total",
+        "reservation",
+    ]
+    items = list(inline.formset.queryset)
+    assert {i.sku: (i.variant_name, i.reservation.status) for i in items} == {
+        "SHIRT-S": ("Small", ReservationStatus.ALLOCATED),
+        only_variant(product).sku: ("", ReservationStatus.ALLOCATED),
+    }
+    content = response.content.decode()
+    assert "SHIRT-S Small" in content  # the variant
+    for item in items:
+        assert f"/admin/inventory/reservation/{item.reservation_id}/change/" in content
+
+
+def test_order_change_page_queries_do_not_grow_with_items(
+    staff_browser, customer, place_order, product_factory, django_assert_max_num_queries
+):
+    small = place_order(customer, [(product_factory(), 1)])
+    large = place_order(customer, [(p, 1) for p in product_factory.create_batch(6)])
+    counts = []
+    for order in (small, large):
+        with django_assert_max_num_queries(40) as captured:
+            assert staff_browser.get(f"/admin/orders/order/{order.pk}/change/").status_code == 200
+        counts.append(len(captured))
+
+    assert counts[0] == counts[1]
+
+
+def test_ship_and_cancel_actions_settle_the_reservations_through_the_services(
+    staff_browser, shirt_order, customer, place_order, product
+):
+    cancelled = place_order(customer, [(product, 2)])
+    order_pay(order_id=shirt_order.pk, actor=customer)
+
+    run_action(staff_browser, "ship_orders", shirt_order)
+    run_action(staff_browser, "cancel_orders", cancelled)
+
+    staff = staff_browser.get("/admin/").wsgi_request.user
+    for order, status, kind in (
+        (shirt_order, ReservationStatus.COMMITTED, MovementKind.COMMIT),
+        (cancelled, ReservationStatus.RELEASED, MovementKind.RELEASE),
+    ):
+        items = list(order.items.select_related("reservation"))
+        assert {i.reservation.status for i in items} == {status}
+        movements = StockMovement.objects.filter(order_id=order.pk, kind=kind)
+        assert sorted((m.reservation_id, m.actor_id) for m in movements) == sorted(
+            (i.reservation_id, staff.pk) for i in items
+        )
+    assert stock_of(product) == (99, 0)  # 100 received, 1 shipped, 2 released
+    assert_stock_consistent()

@@ -640,3 +640,235 @@ def test_order_list_query_count_does_not_grow_with_orders(
         counts.append(len(captured))
 
     assert counts[0] == counts[1]
+
+
+# --- lines by product_id, variant_id or sku (catalog variants)
+
+LINE_KEY_MESSAGE = "Name the item by exactly one of product_id, variant_id or sku."
+
+
+@pytest.fixture
+def shirt(draft_product_factory, variant_factory):
+    """A PUBLISHED product with two variants, ``SHIRT-S`` named "Small" and ``SHIRT-M`` unnamed, 20 units each."""
+    from catalog.services.products import product_publish
+    from inventory.services.locations import default_location
+    from inventory.services.receipts import ReceiptLine, stock_receive
+
+    product = draft_product_factory(name="Shirt")
+    small = variant_factory(product=product, sku="SHIRT-S", name="Small", price=Decimal("20.00"))
+    medium = variant_factory(product=product, sku="SHIRT-M", price=Decimal("22.00"))
+    product_publish(product_id=product.pk)
+    location = default_location()
+    stock_receive(
+        warehouse_id=location.warehouse_id,
+        lines=[ReceiptLine("SHIRT-S", 20, location.pk), ReceiptLine("SHIRT-M", 20, location.pk)],
+        actor=None,
+    )
+    return product, small, medium
+
+
+def nothing_placed() -> None:
+    from inventory.models import Reservation, StockMovement
+
+    assert not Order.objects.exists()
+    assert not Reservation.objects.exists()
+    assert not StockMovement.objects.exclude(kind="RECEIPT").exists()
+
+
+def test_place_order_by_variant_id_sku_and_product_id(customer_client, widget, shirt):
+    product, small, medium = shirt
+
+    response = customer_client.post(
+        "/orders",
+        {
+            "items": [
+                {"variant_id": small.pk, "quantity": 2},
+                {"sku": "shirt-m", "quantity": 3},
+                {"product_id": widget.pk, "quantity": 1},
+            ]
+        },
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    reservations = dict(Order.objects.get(pk=body["id"]).items.values_list("sku", "reservation_id"))
+    assert sorted(body["items"], key=lambda item: item["sku"]) == [
+        {
+            "product_id": product.pk,
+            "variant_id": medium.pk,
+            "reservation_id": reservations["SHIRT-M"],
+            "product_name": "Shirt",
+            "variant_name": "",
+            "sku": "SHIRT-M",
+            "quantity": 3,
+            "unit_price_at_purchase": "22.00",
+            "line_total": "66.00",
+        },
+        {
+            "product_id": product.pk,
+            "variant_id": small.pk,
+            "reservation_id": reservations["SHIRT-S"],
+            "product_name": "Shirt",
+            "variant_name": "Small",
+            "sku": "SHIRT-S",
+            "quantity": 2,
+            "unit_price_at_purchase": "20.00",
+            "line_total": "40.00",
+        },
+        {
+            "product_id": widget.pk,
+            "variant_id": Variant.objects.get(product=widget).pk,
+            "reservation_id": reservations["WIDGET-A"],
+            "product_name": "Widget A",
+            "variant_name": "",
+            "sku": "WIDGET-A",
+            "quantity": 1,
+            "unit_price_at_purchase": "150.00",
+            "line_total": "150.00",
+        },
+    ]
+    assert body["subtotal"] == "256.00"
+    assert None not in reservations.values()
+    assert customer_client.get(f"/orders/{body['id']}").json()["items"] == body["items"]
+    assert stock_of(product) == (35, 5)
+
+
+def test_place_order_merges_one_variant_named_by_product_id_and_sku(customer_client, widget):
+    response = customer_client.post(
+        "/orders", {"items": [{"product_id": widget.pk, "quantity": 2}, {"sku": "Widget-a", "quantity": 3}]}
+    )
+
+    assert response.status_code == 201, response.content
+    (item,) = response.json()["items"]
+    assert (item["variant_id"], item["sku"], item["quantity"], item["line_total"]) == (
+        Variant.objects.get(product=widget).pk,
+        "WIDGET-A",
+        5,
+        "750.00",
+    )
+    assert stock_of(widget) == (495, 5)
+
+
+def test_place_order_by_product_id_of_a_product_with_several_variants_is_400(customer_client, widget, shirt):
+    product, small, _ = shirt
+
+    response = customer_client.post(
+        "/orders",
+        {
+            "items": [
+                {"product_id": widget.pk, "quantity": 1},
+                {"product_id": product.pk, "quantity": 1},
+                {"variant_id": small.pk, "quantity": 1},
+            ]
+        },
+    )
+
+    assert response.status_code == 400
+    assert error_of(response) | {"request_id": None} == {
+        "code": "variant_required",
+        "message": "Some products have several variants: order them by variant_id or sku.",
+        "details": {"product_ids": [product.pk]},
+        "request_id": None,
+    }
+    nothing_placed()
+    assert (stock_of(widget), stock_of(product)) == ((500, 0), (40, 0))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"quantity": 1},
+        {"product_id": 1, "sku": "SHIRT-S", "quantity": 1},
+        {"variant_id": 1, "sku": "SHIRT-S", "quantity": 1},
+        {"product_id": 1, "variant_id": 1, "quantity": 1},
+        {"product_id": 1, "variant_id": 1, "sku": "SHIRT-S", "quantity": 1},
+    ],
+    ids=["none", "product-and-sku", "variant-and-sku", "product-and-variant", "all-three"],
+)
+def test_place_order_line_naming_two_keys_or_none_is_400(customer_client, shirt, line):
+    response = customer_client.post("/orders", {"items": [{"sku": "SHIRT-M", "quantity": 1}, line]})
+
+    assert response.status_code == 400
+    assert error_of(response) | {"request_id": None} == {
+        "code": "validation_error",
+        "message": "Invalid input.",
+        "details": {"fields": {"items": {"1": {"non_field_errors": [LINE_KEY_MESSAGE]}}}},
+        "request_id": None,
+    }
+    nothing_placed()
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ({"sku": "", "quantity": 1}, "sku"),
+        ({"sku": "two words", "quantity": 1}, "sku"),
+        ({"sku": "X" * 65, "quantity": 1}, "sku"),
+        ({"variant_id": 0, "quantity": 1}, "variant_id"),
+        ({"variant_id": "one", "quantity": 1}, "variant_id"),
+        ({"variant_id": None, "quantity": 1}, "variant_id"),
+    ],
+)
+def test_place_order_rejects_malformed_variant_ids_and_skus(customer_client, shirt, line, field):
+    response = customer_client.post("/orders", {"items": [line]})
+
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "validation_error"
+    assert list(error["details"]["fields"]["items"]) == ["0"]
+    assert list(error["details"]["fields"]["items"]["0"]) == [field]
+    nothing_placed()
+
+
+def test_place_order_names_draft_archived_and_inactive_lines(
+    customer_client, admin_client, widget, shirt, product_factory, variant_factory
+):
+    _, small, medium = shirt
+    draft_variant = variant_factory(sku="DRAFT-1")  # its product is a DRAFT
+    archived = product_factory()
+    assert admin_client.post(f"/products/{archived.pk}/archive").status_code == 200
+    assert admin_client.patch(f"/variants/{medium.pk}", {"is_active": False}).status_code == 200
+
+    response = customer_client.post(
+        "/orders",
+        {
+            "items": [
+                {"product_id": widget.pk, "quantity": 1},
+                {"variant_id": draft_variant.pk, "quantity": 1},
+                {"product_id": archived.pk, "quantity": 1},
+                {"sku": "shirt-m", "quantity": 1},
+                {"variant_id": small.pk, "quantity": 1},
+            ]
+        },
+    )
+
+    assert response.status_code == 400
+    assert error_of(response) | {"request_id": None} == {
+        "code": "products_unavailable",
+        "message": "Some products do not exist or are not for sale.",
+        "details": {"product_ids": [archived.pk], "variant_ids": [draft_variant.pk], "skus": ["SHIRT-M"]},
+        "request_id": None,
+    }
+    assert not Order.objects.exists()
+    assert stock_of(widget) == (500, 0)
+
+
+def test_cancel_and_ship_settle_the_items_reservations(customer_client, admin_client, widget, shirt):
+    from inventory.models import Reservation
+
+    _, small, _ = shirt
+    items = [{"product_id": widget.pk, "quantity": 2}, {"variant_id": small.pk, "quantity": 1}]
+    shipped = customer_client.post("/orders", {"items": items}).json()
+    cancelled = customer_client.post("/orders", {"items": items}).json()
+
+    paid = admin_client.post(f"/orders/{shipped['id']}/pay").json()
+    held_while_paid = {Reservation.objects.get(pk=i["reservation_id"]).status for i in paid["items"]}
+    admin_client.post(f"/orders/{shipped['id']}/ship")
+    customer_client.post(f"/orders/{cancelled['id']}/cancel")
+
+    assert held_while_paid == {"ALLOCATED"}
+    for order, status in ((shipped, "COMMITTED"), (cancelled, "RELEASED")):
+        ids = [item["reservation_id"] for item in order["items"]]
+        assert set(Reservation.objects.filter(pk__in=ids).values_list("status", flat=True)) == {status}
+    assert stock_of(widget) == (498, 0)
+    call_command("check_stock")

@@ -7,11 +7,12 @@ from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from config.db import DatabaseBusy
-from inventory.models import Product
-from inventory.selectors import ledger_mismatches
-from inventory.services import StockLine
-from orders.models import Order
-from orders.services import order_place
+from inventory.models import Stock
+from inventory.services.receipts import ReceiptLine, stock_receive
+from orders.exceptions import InvalidTransition
+from orders.models import Order, OrderStatus, Payment, PaymentStatus
+from orders.services import OrderLine, order_cancel, order_pay, order_place, order_ship
+from tests.stock import assert_stock_consistent, only_variant, rows_of, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,8 +26,13 @@ def _post_order(*, client: APIClient, items: list[dict], key: str | None = None)
     return client.post("/orders", {"items": items}, format="json", **headers)
 
 
-def test_last_items_race_sells_exactly_the_stock(product_factory, user_factory, client_for, in_threads):
-    product = product_factory(stock_quantity=10)
+def test_last_items_race_sells_exactly_the_stock(
+    product_factory, warehouse_factory, user_factory, client_for, in_threads
+):
+    product = product_factory(stock_quantity=6)  # MAIN/DEFAULT
+    variant = only_variant(product)
+    west = warehouse_factory(code="WEST", priority=200)
+    stock_receive(warehouse_id=west.pk, lines=[ReceiptLine(variant.sku, 4)], actor=None)
     clients = _clients(client_for, user_factory.create_batch(30))
 
     responses = in_threads(
@@ -38,10 +44,13 @@ def test_last_items_race_sells_exactly_the_stock(product_factory, user_factory, 
     for refused in (r for r in responses if r.status_code == 400):
         error = refused.json()["error"]
         assert error["code"] == "insufficient_stock"
-        assert error["details"]["lines"][0]["product_id"] == product.pk
+        assert error["details"]["lines"] == [
+            {"variant_id": variant.pk, "product_id": product.pk, "sku": variant.sku, "requested": 1, "available": 0}
+        ]
     assert Order.objects.count() == 10
-    assert Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=product.pk) == (0, 10)
-    assert list(ledger_mismatches()) == []
+    assert stock_of(product) == (0, 10)
+    assert rows_of(variant) == {"MAIN/DEFAULT": (6, 6), "WEST/DEFAULT": (4, 4)}
+    assert_stock_consistent()
 
 
 def test_opposite_lock_order_orders_all_succeed(product_factory, user_factory, client_for, in_threads):
@@ -55,9 +64,9 @@ def test_opposite_lock_order_orders_all_succeed(product_factory, user_factory, c
     )
 
     assert [r.status_code for r in responses] == [201] * 16
-    assert Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=a.pk) == (84, 16)
-    assert Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=b.pk) == (68, 32)
-    assert list(ledger_mismatches()) == []
+    assert stock_of(a) == (84, 16)
+    assert stock_of(b) == (68, 32)
+    assert_stock_consistent()
 
 
 def test_concurrent_duplicate_idempotency_keys_create_one_order(product_factory, customer, client_for, in_threads):
@@ -75,7 +84,8 @@ def test_concurrent_duplicate_idempotency_keys_create_one_order(product_factory,
             assert response.json()["id"] == order_id
         else:
             assert response.json()["error"]["code"] == "idempotency_key_in_flight"
-    assert Product.objects.values_list("stock_quantity", "reserved_quantity").get(pk=product.pk) == (48, 2)
+    assert stock_of(product) == (48, 2)
+    assert_stock_consistent()
 
 
 def test_a_stuck_lock_answers_database_busy_instead_of_hanging(product_factory, customer, settings):
@@ -86,7 +96,7 @@ def test_a_stuck_lock_answers_database_busy_instead_of_hanging(product_factory, 
     def hold_lock() -> None:
         try:
             with transaction.atomic():
-                Product.objects.select_for_update().get(pk=product.pk)
+                Stock.objects.select_for_update().get(variant__product=product)
                 locked.set()
                 release.wait(timeout=30)
         finally:
@@ -97,7 +107,7 @@ def test_a_stuck_lock_answers_database_busy_instead_of_hanging(product_factory, 
     try:
         assert locked.wait(timeout=30)
         with pytest.raises(DatabaseBusy) as excinfo:
-            order_place(customer=customer, lines=[StockLine(product.pk, 1)])
+            order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)])
     finally:
         release.set()
         holder.join()
@@ -105,4 +115,36 @@ def test_a_stuck_lock_answers_database_busy_instead_of_hanging(product_factory, 
     assert excinfo.value.status == 503
     assert excinfo.value.details == {"reason": "lock_timeout"}
     assert not Order.objects.exists()
-    assert Product.objects.get(pk=product.pk).stock_quantity == 5
+    assert stock_of(product) == (5, 0)
+    assert_stock_consistent()
+
+
+@pytest.mark.parametrize("first", ["ship", "cancel"])
+def test_ship_and_cancel_racing_on_one_paid_order_end_it_once(
+    product_factory, customer, admin_user, inventory_manager, in_threads, first
+):
+    product = product_factory(stock_quantity=10)
+    order = order_place(customer=customer, lines=[OrderLine(quantity=3, product_id=product.pk)]).order
+    order_pay(order_id=order.pk, actor=customer)
+    services = {"ship": order_ship, "cancel": order_cancel}
+    second = "cancel" if first == "ship" else "ship"
+
+    outcomes = in_threads(
+        lambda action, actor: services[action](order_id=order.pk, actor=actor),
+        [{"action": first, "actor": admin_user}, {"action": second, "actor": inventory_manager}],
+    )
+
+    winners = [o for o in outcomes if not isinstance(o, Exception)]
+    losers = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(winners) == 1
+    assert [type(o) for o in losers] == [InvalidTransition]
+    status = Order.objects.get(pk=order.pk).status
+    assert losers[0].details["status"] == status
+    if status == OrderStatus.SHIPPED:
+        assert rows_of(only_variant(product)) == {"MAIN/DEFAULT": (7, 0)}
+        assert Payment.objects.get(order=order).status == PaymentStatus.SUCCEEDED
+    else:
+        assert status == OrderStatus.CANCELLED
+        assert rows_of(only_variant(product)) == {"MAIN/DEFAULT": (10, 0)}
+        assert Payment.objects.get(order=order).status == PaymentStatus.REFUNDED
+    assert_stock_consistent()

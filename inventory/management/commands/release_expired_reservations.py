@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from inventory.services.reservations import reservations_expire_due
 
@@ -13,5 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500, help="holds per transaction (default 500)")
 
     def handle(self, *args, batch_size: int, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
         expired = reservations_expire_due(batch_size=batch_size)
         self.stdout.write(f"expired {expired} reservation(s)")
