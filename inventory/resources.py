@@ -1,14 +1,14 @@
 """Import and export of stock counts per location (django-import-export).
 
 Columns: ``sku``, ``warehouse`` (code), ``location`` (code), ``on_hand`` (the units counted).
-A count never writes a stock row: it becomes one ledger ADJUSTMENT of (count - on_hand now)
-through ``inventory.services.adjustments.stock_adjust`` (reason "stock count"), so the ledger
+A count never writes a stock row: it becomes one ledger ADJUSTMENT of (count - on_hand), taken
+on the locked row by ``inventory.services.adjustments.stock_count`` (reason "stock count"), so the ledger
 still sums to every row. Every row is checked before anything is written, and the dry-run
 preview lists each bad row and why (unknown SKU or location, negative count, a count below
 the units reserved there, the same place counted twice...).
 
-``stock_adjust`` owns its transaction (durable), so the confirmed import runs each row in its
-own: a row refused while writing (the stock moved since the check) is reported, the others stay.
+``stock_count`` owns its transaction (durable), so the confirmed import runs each row in its
+own: a row refused while writing (units reserved since the check) is reported, the others stay.
 """
 
 from collections import defaultdict
@@ -24,7 +24,7 @@ from catalog.validators import sku_normalize
 from config.exceptions import DomainError
 from inventory.exceptions import StockWouldGoNegative, UnknownLocation, UnknownSku
 from inventory.models import MAX_UNITS, Location, Stock, Warehouse
-from inventory.services.adjustments import stock_adjust
+from inventory.services.adjustments import stock_count
 from inventory.services.warehouses import code_normalize
 
 COUNT_REASON = "stock count"
@@ -80,7 +80,7 @@ class StockCountResource(resources.ModelResource):
         fields = ("sku", "warehouse", "location", "on_hand")
         export_order = fields
         import_id_fields = ()  # rows find their stock row by (sku, warehouse, location) in get_or_init_instance
-        use_transactions = False  # stock_adjust owns a durable transaction per row (the dry run is still rolled back)
+        use_transactions = False  # stock_count owns a durable transaction per row (the dry run is still rolled back)
         clean_model_instances = False
         report_skipped = True
 
@@ -207,24 +207,21 @@ class StockCountResource(resources.ModelResource):
         return self.plan.blank or instance.on_hand == original.on_hand
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        """One ADJUSTMENT through ``stock_adjust``, from the on-hand of now; nothing in the dry run."""
+        """One ADJUSTMENT through ``stock_count`` (the difference is taken under the row lock); nothing in a dry run."""
         if self._is_dry_run(kwargs):
             return
         plan = self.plan
-        current = Stock.objects.filter(variant=plan.variant, location=plan.location).values_list("on_hand", flat=True)
-        delta = plan.count - (current.first() or 0)
-        if delta:
-            reason = f"{COUNT_REASON}: {kwargs['file_name']}" if kwargs.get("file_name") else COUNT_REASON
-            try:
-                stock_adjust(
-                    sku=plan.sku,
-                    location_id=plan.location.pk,
-                    delta=delta,
-                    reason=reason[:REASON_MAX],
-                    actor=kwargs.get("user"),
-                )
-            except DomainError as exc:
-                raise ValidationError({_column_of(exc): [error_text(exc)]}) from exc
+        reason = f"{COUNT_REASON}: {kwargs['file_name']}" if kwargs.get("file_name") else COUNT_REASON
+        try:
+            stock_count(
+                sku=plan.sku,
+                location_id=plan.location.pk,
+                counted=plan.count,
+                reason=reason[:REASON_MAX],
+                actor=kwargs.get("user"),
+            )
+        except DomainError as exc:
+            raise ValidationError({_column_of(exc): [error_text(exc)]}) from exc
         stock = Stock.objects.get(variant=plan.variant, location=plan.location)
         instance.pk, instance.on_hand, instance.reserved = stock.pk, stock.on_hand, stock.reserved
         instance._state.adding = False

@@ -17,50 +17,42 @@ from catalog.models import Product, Variant
 from catalog.selectors import product_list, variant_list
 from inventory.models import Allocation, Reservation, ReservationStatus, Stock, StockMovement
 
-SELLABLE_ROW = Q(location__is_active=True, location__warehouse__is_active=True)
+SELLABLE_ROWS = {"location__is_active": True, "location__warehouse__is_active": True}
 
 
-def _stock_sum(expression, *, outer: str, **filters) -> Coalesce:
-    """The sum of ``expression`` over the stock rows matching ``filters`` (OuterRef ``outer``), 0 if none."""
-    rows = Stock.objects.filter(**filters).values(outer).annotate(total=Sum(expression)).values("total")
+def _stock_sum(expression, *, outer: str, condition: Q) -> Coalesce:
+    """The sum of ``expression`` over the stock rows matching ``condition``, grouped by ``outer``; 0 if none."""
+    rows = Stock.objects.filter(condition).values(outer).annotate(total=Sum(expression)).values("total")
     return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def available_of_variant() -> Coalesce:
     """Units available in active locations of active warehouses, per variant (an annotation)."""
     return _stock_sum(
-        F("on_hand") - F("reserved"), outer="variant_id", variant_id=OuterRef("pk"), **_sellable_filters()
+        F("on_hand") - F("reserved"), outer="variant_id", condition=Q(variant_id=OuterRef("pk"), **SELLABLE_ROWS)
     )
 
 
-def _sellable_filters() -> dict:
-    return {"location__is_active": True, "location__warehouse__is_active": True}
-
-
 def product_list_with_stock(*, user: User) -> QuerySet[Product]:
-    """The products the caller may see, each with the seed-001 stock totals and its visible variants.
+    """The products the caller may see, each with seed 001's stock totals over the variants the caller may see.
 
-    ``stock_quantity``: units available over every variant, warehouse and active location;
-    ``reserved_quantity``: units held; ``variant_count`` and ``min_price`` over the visible variants.
-    Every variant carries ``available``. Four queries for a page, whatever its size.
+    ``stock_quantity``: units available in active locations of active warehouses;
+    ``reserved_quantity``: units held; ``min_price``: the cheapest visible variant. Every
+    prefetched variant carries ``available``. Four queries for a page, whatever its size.
     """
-    variants = variant_list(user=user).filter(product_id=OuterRef("pk"))
+    visible = variant_list(user=user)
+    rows = Q(variant__product_id=OuterRef("pk"), variant__in=visible.values("pk"))
     return (
         product_list(user=user)
         .annotate(
             stock_quantity=_stock_sum(
-                F("on_hand") - F("reserved"),
-                outer="variant__product_id",
-                variant__product_id=OuterRef("pk"),
-                **_sellable_filters(),
+                F("on_hand") - F("reserved"), outer="variant__product_id", condition=rows & Q(**SELLABLE_ROWS)
             ),
-            reserved_quantity=_stock_sum(
-                F("reserved"), outer="variant__product_id", variant__product_id=OuterRef("pk")
-            ),
-            min_price=Subquery(variants.order_by("price").values("price")[:1]),
+            reserved_quantity=_stock_sum(F("reserved"), outer="variant__product_id", condition=rows),
+            min_price=Subquery(visible.filter(product_id=OuterRef("pk")).order_by("price").values("price")[:1]),
         )
         .prefetch_related(
-            Prefetch("variants", queryset=variant_list(user=user).annotate(available=available_of_variant())),
+            Prefetch("variants", queryset=visible.annotate(available=available_of_variant())),
             "images",
         )
     )
@@ -74,13 +66,36 @@ def variant_with_stock(*, variant_id: int) -> Variant:
     return Variant.objects.annotate(available=available_of_variant()).get(pk=variant_id)
 
 
-def stock_by_sku(*, variant: Variant) -> list[Stock]:
-    """Every stock row of a variant with its location and warehouse, by warehouse code then location code."""
-    return list(
+def stock_of_variant(*, variant: Variant) -> dict:
+    """A variant's stock in every warehouse and location, with totals (``GET /stock/{sku}``).
+
+    ``available`` counts only active locations of active warehouses (0 elsewhere), as everywhere.
+    """
+    rows = (
         Stock.objects.filter(variant=variant)
         .select_related("location__warehouse")
         .order_by("location__warehouse__code", "location__code")
     )
+    locations = [
+        {
+            "warehouse_id": row.location.warehouse_id,
+            "warehouse_code": row.location.warehouse.code,
+            "location_id": row.location_id,
+            "location_code": row.location.code,
+            "on_hand": row.on_hand,
+            "reserved": row.reserved,
+            "available": row.available if row.location.is_active and row.location.warehouse.is_active else 0,
+        }
+        for row in rows
+    ]
+    return {
+        "sku": variant.sku,
+        "variant_id": variant.pk,
+        "on_hand": sum(row["on_hand"] for row in locations),
+        "reserved": sum(row["reserved"] for row in locations),
+        "available": sum(row["available"] for row in locations),
+        "locations": locations,
+    }
 
 
 def stock_movement_list(*, filters: dict | None = None) -> QuerySet[StockMovement]:

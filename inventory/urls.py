@@ -14,8 +14,8 @@ router.register("stock/reservations", ReservationViewSet, basename="reservation"
 router.register("stock", StockViewSet, basename="stock")
 
 # GET /stock/{sku} comes last: /stock/movements, /stock/receipts ... are matched first.
-stock_by_sku = re_path(
+stock_of_sku = re_path(
     rf"^stock/(?P<sku>{SKU_PATTERN.strip('^$')})/?$", StockViewSet.as_view({"get": "sku"}), name="stock-sku"
 )
 
-urlpatterns = [*router.urls, stock_by_sku]
+urlpatterns = [*router.urls, stock_of_sku]

@@ -11,7 +11,7 @@ from catalog.models import Variant
 from catalog.validators import sku_normalize
 from inventory.filters.stock import ReservationFilter, StockMovementFilter
 from inventory.models import Location, Reservation, StockMovement, Warehouse
-from inventory.selectors import reservation_list, stock_by_sku, stock_movement_list
+from inventory.selectors import reservation_list, stock_movement_list, stock_of_variant
 from inventory.serializers.stock import (
     AdjustmentInputSerializer,
     LocationCreateInputSerializer,
@@ -149,28 +149,7 @@ class StockViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=StockOutputSerializer, filters=False)
     def sku(self, request, sku: str):
-        found = variants_by_sku_or_404(sku)
-        rows = stock_by_sku(variant=found)
-        locations = [
-            {
-                "warehouse_id": row.location.warehouse_id,
-                "warehouse_code": row.location.warehouse.code,
-                "location_id": row.location_id,
-                "location_code": row.location.code,
-                "on_hand": row.on_hand,
-                "reserved": row.reserved,
-                "available": row.available if row.location.is_active and row.location.warehouse.is_active else 0,
-            }
-            for row in rows
-        ]
-        body = {
-            "sku": found.sku,
-            "variant_id": found.pk,
-            "on_hand": sum(row["on_hand"] for row in locations),
-            "reserved": sum(row["reserved"] for row in locations),
-            "available": sum(row["available"] for row in locations),
-            "locations": locations,
-        }
+        body = stock_of_variant(variant=variants_by_sku_or_404(sku))
         return Response(StockOutputSerializer(body).data)
 
 

@@ -457,7 +457,8 @@ def test_adjust_form_refuses_going_below_the_available_units_and_writes_nothing(
     assert response.context["form"].errors == {
         "delta": [
             "The adjustment would take the stock below zero (reserved units cannot be adjusted away). "
-            f"(sku: LAMP-1; location_id: {spread['shelf'].pk}; delta: -2; on_hand: 5; available: 1)"
+            f"(product_id: {spread['lamp'].product_id}; sku: LAMP-1; location_id: {spread['shelf'].pk}; delta: -2; "
+            "on_hand: 5; available: 1)"
         ]
     }
     assert inventory_state() == before
@@ -837,14 +838,14 @@ def test_count_row_refused_while_writing_is_reported_and_the_others_stay(
     east_default = spread["east"].locations.get(code=DEFAULT_LOCATION_CODE)
     rows = [COUNT_COLUMNS, ["LAMP-1", "EAST", "A-01", "8"], ["LAMP-1", "EAST", "DEFAULT", "1"]]
     previewed = preview(staff_browser, csv_file(rows))
-    real_adjust = inventory.resources.stock_adjust
+    real_count = inventory.resources.stock_count
 
-    def adjust_after_a_rival_hold(**kwargs):
+    def count_after_a_rival_hold(**kwargs):
         if kwargs["location_id"] == east_default.pk:  # someone holds units there between the check and this row
             reservation_hold(sku="LAMP-1", quantity=4, location_id=east_default.pk, reference="rival", actor=staff_user)
-        return real_adjust(**kwargs)
+        return real_count(**kwargs)
 
-    monkeypatch.setattr(inventory.resources, "stock_adjust", adjust_after_a_rival_hold)
+    monkeypatch.setattr(inventory.resources, "stock_count", count_after_a_rival_hold)
 
     response = confirm(staff_browser, previewed)
 
@@ -852,7 +853,8 @@ def test_count_row_refused_while_writing_is_reported_and_the_others_stay(
         (
             "error",
             "Row 2: on_hand: The adjustment would take the stock below zero (reserved units cannot be adjusted "
-            f"away). (sku: LAMP-1; location_id: {east_default.pk}; delta: -29; on_hand: 30; available: 26)",
+            f"away). (product_id: {spread['lamp'].product_id}; sku: LAMP-1; location_id: {east_default.pk}; "
+            "delta: -29; on_hand: 30; available: 26)",
         ),
         (
             "error",

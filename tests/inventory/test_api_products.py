@@ -827,8 +827,9 @@ def test_stock_adjustment_below_zero_is_409_and_changes_nothing(manager_client, 
     assert response.status_code == 409
     error = error_of(response)
     assert error["code"] == "stock_would_go_negative"
-    # issue 10: the details name the stock row (sku, location_id, on_hand) instead of product_id
+    # issue 10: the details also name the stock row (location_id, on_hand)
     assert error["details"] == {
+        "product_id": product.pk,
         "sku": only_variant(product).sku,
         "location_id": location_id,
         "delta": delta,

@@ -574,7 +574,14 @@ def test_adjustment_refuses_going_below_zero_or_below_the_reserved_units(admin_c
     error = error_of(below_reserved)
     assert (error["code"], error["details"]) == (
         "stock_would_go_negative",
-        {"sku": "PEN-1", "location_id": location.pk, "delta": -5, "on_hand": 10, "available": 4},
+        {
+            "product_id": variant.product_id,
+            "sku": "PEN-1",
+            "location_id": location.pk,
+            "delta": -5,
+            "on_hand": 10,
+            "available": 4,
+        },
     )
     assert error_of(below_zero)["code"] == "stock_would_go_negative"
     assert snapshot() == before

@@ -35,7 +35,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
-from inventory.services.adjustments import stock_adjust
+from inventory.services.adjustments import stock_adjust, stock_count
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
 from inventory.services.receipts import ReceiptLine, stock_receipt_create, stock_receive
 from inventory.services.reservations import (
@@ -323,6 +323,42 @@ def test_stock_adjust_applies_a_signed_delta_and_books_it(warehouse, location_fa
     assert_stock_consistent()
 
 
+def test_stock_count_books_the_difference_to_the_locked_row(warehouse, variant, inventory_manager):
+    location = default_of(warehouse)
+    receive(variant, location, 10)
+
+    down = stock_count(sku="pen-1", location_id=location.pk, counted=7, reason="count", actor=inventory_manager)
+    unchanged = stock_count(sku="PEN-1", location_id=location.pk, counted=7, reason="count", actor=inventory_manager)
+    fresh = location_create(warehouse_id=warehouse.pk, code="B-02")
+    new_row = stock_count(sku="PEN-1", location_id=fresh.pk, counted=4, reason="count", actor=inventory_manager)
+
+    assert (down.kind, down.on_hand_delta, down.on_hand_after, down.reason) == (MovementKind.ADJUSTMENT, -3, 7, "count")
+    assert unchanged is None
+    assert (new_row.on_hand_delta, new_row.on_hand_after) == (4, 4)
+    assert rows_of(variant) == {"ONE/DEFAULT": (7, 0), "ONE/B-02": (4, 0)}
+    assert_stock_consistent()
+
+
+def test_stock_count_below_the_reserved_units_is_refused(warehouse, variant, inventory_manager):
+    location = default_of(warehouse)
+    receive(variant, location, 10)
+    reservation_hold(sku="PEN-1", quantity=6, location_id=location.pk, reference="hold", actor=inventory_manager)
+    before = snapshot()
+
+    with pytest.raises(StockWouldGoNegative) as excinfo:
+        stock_count(sku="PEN-1", location_id=location.pk, counted=5, reason="count", actor=inventory_manager)
+
+    assert excinfo.value.details == {
+        "product_id": variant.product_id,
+        "sku": "PEN-1",
+        "location_id": location.pk,
+        "delta": -5,
+        "on_hand": 10,
+        "available": 4,
+    }
+    assert snapshot() == before
+
+
 def test_stock_adjust_refuses_going_below_zero_or_below_the_reserved_units(warehouse, variant, inventory_manager):
     location = default_of(warehouse)
     receive(variant, location, 10)
@@ -333,6 +369,7 @@ def test_stock_adjust_refuses_going_below_zero_or_below_the_reserved_units(wareh
         stock_adjust(sku="PEN-1", location_id=location.pk, delta=-4, reason="count", actor=inventory_manager)
 
     assert excinfo.value.details == {
+        "product_id": variant.product_id,
         "sku": "PEN-1",
         "location_id": location.pk,
         "delta": -4,
