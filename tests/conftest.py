@@ -7,10 +7,29 @@ from rest_framework.test import APIClient
 
 from accounts.models import Role
 from catalog.models import Variant
+from inventory.selectors import ledger_mismatches, reservation_mismatches
 from orders.services import OrderLine, order_place
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.catalog.factories import BrandFactory, CategoryFactory, DraftProductFactory, VariantFactory
 from tests.inventory.factories import LocationFactory, StockedProductFactory, WarehouseFactory
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "stock_books_unchecked: the test breaks the stock books (or the database) on purpose; not checked after it")
+
+
+@pytest.fixture(autouse=True)
+def stock_books_balance(request):
+    """After every test that uses the database, ``check_stock``'s rules hold: every stock row equals
+    its ledger, and its reserved units equal what its ALLOCATED reservations hold."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or request.node.get_closest_marker("stock_books_unchecked"):
+        yield
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    yield
+    assert [row.pk for row in ledger_mismatches()] == []
+    assert [row.pk for row in reservation_mismatches()] == []
 
 
 @pytest.fixture

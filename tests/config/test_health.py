@@ -20,6 +20,7 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.stock_books_unchecked
 @pytest.mark.django_db(transaction=True)
 def test_health_answers_503_when_the_database_is_unreachable(api_client, monkeypatch):
     connection.close()

@@ -1086,6 +1086,7 @@ def test_delete_unknown_product_is_404(admin_client):
 # --- the ledger after a mix of operations
 
 
+@pytest.mark.stock_books_unchecked
 def test_ledger_check_notices_a_quantity_changed_behind_its_back(product):
     row = Stock.objects.get(variant__product=product)
     Stock.objects.filter(pk=row.pk).update(on_hand=99)
