@@ -15,7 +15,10 @@ from tests.inventory.factories import LocationFactory, StockedProductFactory, Wa
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "stock_books_unchecked: the test breaks the stock books (or the database) on purpose; not checked after it")
+    config.addinivalue_line(
+        "markers",
+        "stock_books_unchecked: the test breaks the stock books (or the database) on purpose; not checked after it",
+    )
 
 
 @pytest.fixture(autouse=True)
