@@ -109,6 +109,9 @@ class Variant(models.Model):
         return f"{self.sku} {self.name}".strip()
 
 
+IMAGE_POSITION_MAX = 1_000_000
+
+
 class ProductImage(models.Model):
     """A picture of a product, stored through Django's storage API (local media or S3-compatible)."""
 

@@ -23,16 +23,16 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
-from rest_framework.exceptions import ValidationError as SerializerValidationError
 
 from catalog.exceptions import InvalidTransition, SkuTaken, SlugTaken
 from catalog.models import Product, ProductStatus, Variant
-from catalog.serializers import NAME_MAX, options_validate
+from catalog.serializers import NAME_MAX
 from catalog.services.products import product_archive, product_create, product_publish, product_update
 from catalog.services.slugs import slug_normalize
 from catalog.services.variants import VariantIn, variant_create, variant_update
-from catalog.validators import SKU_MAX_LENGTH, sku_normalize, sku_validator
+from catalog.validators import SKU_MAX_LENGTH, options_validate, sku_normalize, sku_validator
 from config.exceptions import DomainError
+from config.importing import cell_text, error_text
 
 PRICE_MAX_DIGITS = 12
 PRICE_DECIMALS = 2
@@ -46,31 +46,6 @@ ALLOWED_STATUS_CHANGES = {
     (ProductStatus.DRAFT, ProductStatus.ARCHIVED),
     (ProductStatus.PUBLISHED, ProductStatus.ARCHIVED),
 }
-
-
-def error_text(exc: DomainError) -> str:
-    """A domain error for people: its message and its details."""
-    details = "; ".join(f"{key}: {_plain(value)}" for key, value in exc.details.items())
-    return f"{exc.message} ({details})" if details else exc.message
-
-
-def _plain(value: object) -> str:
-    if isinstance(value, list | tuple | set):
-        return ", ".join(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items())
-    return str(value)
-
-
-def cell_text(value: object) -> str:
-    """A cell as text: CSV gives strings, XLSX numbers (a SKU like 1001 arrives as 1001 or 1001.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def parse_bool(value: object) -> bool | None:
@@ -116,13 +91,10 @@ def parse_options(value: object) -> dict:
         options = json.loads(text)
     except json.JSONDecodeError:
         raise ValueError('Options are a JSON object, e.g. {"size": "M"}.') from None
-    if not isinstance(options, dict):
-        raise ValueError('Options are a JSON object, e.g. {"size": "M"}.')
     try:
-        options_validate(options)
-    except SerializerValidationError as exc:
-        raise ValueError(" ".join(str(message) for message in exc.detail)) from None
-    return options
+        return options_validate(options)
+    except ValidationError as exc:
+        raise ValueError(" ".join(exc.messages)) from None
 
 
 class TextJSONWidget(widgets.Widget):

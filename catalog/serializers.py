@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
-from catalog.validators import SKU_MAX_LENGTH, sku_validator
+from catalog.models import IMAGE_POSITION_MAX
+from catalog.validators import SKU_MAX_LENGTH, options_validate, sku_validator
 from config.serializers import StrictInputSerializer
 
 NAME_MAX = 200
-OPTIONS_MAX = 20
 
 
 class BrandOutputSerializer(serializers.Serializer):
@@ -44,18 +44,6 @@ class CategoryUpdateInputSerializer(StrictInputSerializer):
     sort_order = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
     is_active = serializers.BooleanField(required=False)
     not_writable = {"slug": "A category's slug does not change."}
-
-
-def options_validate(value: dict) -> dict:
-    """Option values: up to 20 names, each a short string, e.g. {"size": "M", "colour": "red"}."""
-    if len(value) > OPTIONS_MAX:
-        raise serializers.ValidationError(f"At most {OPTIONS_MAX} options.")
-    for name, option in value.items():
-        if not (isinstance(name, str) and 0 < len(name) <= 50):
-            raise serializers.ValidationError("Option names are strings of 1 to 50 characters.")
-        if not (isinstance(option, str) and len(option) <= 100):
-            raise serializers.ValidationError(f"The value of {name!r} must be a string of at most 100 characters.")
-    return value
 
 
 class VariantCreateInputSerializer(serializers.Serializer):
@@ -99,4 +87,4 @@ class ProductImageOutputSerializer(serializers.Serializer):
 class ProductImageInputSerializer(serializers.Serializer):
     file = serializers.FileField()
     alt = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    position = serializers.IntegerField(min_value=0, max_value=IMAGE_POSITION_MAX, required=False)

@@ -24,8 +24,8 @@ from catalog.serializers import (
 )
 from catalog.services.brands import brand_create
 from catalog.services.categories import category_create, category_update
-from catalog.services.entry import catalog_change
 from catalog.services.images import product_image_add, product_image_delete
+from config.db import entry_point
 
 ID = r"\d{1,18}"
 
@@ -46,7 +46,7 @@ class BrandViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet)
     def create(self, request):
         data = BrandCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        brand = catalog_change(brand_create, **data.validated_data)
+        brand = entry_point(brand_create, **data.validated_data)
         return Response(BrandOutputSerializer(brand).data, status=status.HTTP_201_CREATED)
 
 
@@ -64,14 +64,14 @@ class CategoryViewSet(_StaffWrites, mixins.ListModelMixin, mixins.RetrieveModelM
     def create(self, request):
         data = CategoryCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = catalog_change(category_create, **data.validated_data)
+        category = entry_point(category_create, **data.validated_data)
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CategoryUpdateInputSerializer, responses={200: CategoryOutputSerializer})
     def partial_update(self, request, pk=None):
         data = CategoryUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = catalog_change(category_update, category_id=self.get_object().pk, changes=dict(data.validated_data))
+        category = entry_point(category_update, category_id=self.get_object().pk, changes=dict(data.validated_data))
         return Response(CategoryOutputSerializer(category).data)
 
 

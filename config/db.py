@@ -7,7 +7,7 @@ from typing import ParamSpec, TypeVar
 import psycopg
 import structlog
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from config.exceptions import DomainError
 
@@ -69,3 +69,17 @@ def retry_on_conflict(function: Callable[P, R]) -> Callable[P, R]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+@retry_on_conflict
+@transaction.atomic(durable=True)
+def entry_point(service: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run an inner service (``brand_create``, ``warehouse_update``, ...) as the entry point of a request.
+
+    Inner services run inside their callers' transactions (other services, the admin, imports);
+    a view that calls one directly runs it here, in a durable transaction of its own with the
+    lock timeout set, so a deadlock is retried and a lock held past the lock timeout answers 503
+    ``database_busy``.
+    """
+    lock_timeout_set()
+    return service(*args, **kwargs)

@@ -7,7 +7,8 @@ and write the ledger. A refused operation is shown as a form error or a message,
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -19,10 +20,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from catalog.admin import ServiceErrorsMixin, ServiceImportExportMixin
-from catalog.resources import error_text
 from catalog.validators import SKU_MAX_LENGTH, sku_normalize, sku_validator
+from config.admin import ServiceErrorsMixin, ServiceImportExportMixin
 from config.exceptions import DomainError
+from config.importing import error_text
 from inventory.exceptions import (
     InsufficientStock,
     LocationInactive,
@@ -294,22 +295,35 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
 # --- stock per location
 
 
-class WarehouseFilter(admin.SimpleListFilter):
+class IdListFilter(admin.SimpleListFilter):
+    """A filter on an id: ``lookup`` names the field; a value that is not an id is refused (Django shows
+    its "invalid lookup" page) instead of raising ValueError in the queryset."""
+
+    lookup = ""
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        if not self.value().isdigit():
+            raise IncorrectLookupParameters(f"{self.parameter_name} must be an id")
+        return queryset.filter(**{self.lookup: self.value()})
+
+
+class WarehouseFilter(IdListFilter):
     title = "warehouse"
     parameter_name = "warehouse"
+    lookup = "location__warehouse_id"
 
     def lookups(self, request, model_admin):
         return [(str(pk), code) for pk, code in Warehouse.objects.order_by("code").values_list("pk", "code")]
 
-    def queryset(self, request, queryset):
-        return queryset.filter(location__warehouse_id=self.value()) if self.value() else queryset
 
-
-class LocationFilter(admin.SimpleListFilter):
+class LocationFilter(IdListFilter):
     """Locations of the chosen warehouse (all of them when none is chosen)."""
 
     title = "location"
     parameter_name = "location"
+    lookup = "location_id"
 
     def lookups(self, request, model_admin):
         locations = Location.objects.select_related("warehouse").order_by("warehouse__code", "code")
@@ -317,9 +331,6 @@ class LocationFilter(admin.SimpleListFilter):
         if warehouse and warehouse.isdigit():
             locations = locations.filter(warehouse_id=warehouse)
         return [(str(loc.pk), f"{loc.warehouse.code}/{loc.code}") for loc in locations]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(location_id=self.value()) if self.value() else queryset
 
 
 def stock_totals(rows) -> dict:
@@ -659,15 +670,8 @@ class ReservationAdmin(_ReadOnlyMixin, admin.ModelAdmin):
 # --- the ledger
 
 
-class MovementWarehouseFilter(admin.SimpleListFilter):
-    title = "warehouse"
-    parameter_name = "warehouse"
-
-    def lookups(self, request, model_admin):
-        return [(str(pk), code) for pk, code in Warehouse.objects.order_by("code").values_list("pk", "code")]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(stock__location__warehouse_id=self.value()) if self.value() else queryset
+class MovementWarehouseFilter(WarehouseFilter):
+    lookup = "stock__location__warehouse_id"
 
 
 @admin.register(StockMovement)

@@ -19,9 +19,9 @@ from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
 from catalog.models import Variant
-from catalog.resources import cell_text, error_text
 from catalog.validators import sku_normalize
 from config.exceptions import DomainError
+from config.importing import cell_text, error_text
 from inventory.exceptions import StockWouldGoNegative, UnknownLocation, UnknownSku
 from inventory.models import MAX_UNITS, Location, Stock, Warehouse
 from inventory.services.adjustments import stock_count

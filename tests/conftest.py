@@ -118,6 +118,19 @@ def place_order():
     return place
 
 
+@pytest.fixture(params=["admin", "inventory_manager"])
+def staff_user(request, admin_user, inventory_manager):
+    """Each staff role in turn."""
+    return admin_user if request.param == "admin" else inventory_manager
+
+
+@pytest.fixture
+def staff_browser(client, staff_user):
+    """A Django test client logged in to the admin as ``staff_user``."""
+    client.force_login(staff_user)
+    return client
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -1,13 +1,10 @@
 """Reading stock in tests the way the API reports it."""
 
-from io import StringIO
-
-from django.core.management import call_command
-
 from catalog.models import Product, Variant
 from inventory.models import Stock
 from inventory.selectors import ledger_mismatches, product_list_with_stock, reservation_mismatches
 from tests.accounts.factories import UserFactory
+from tests.commands import command_output
 
 
 def stock_of(product: Product) -> tuple[int, int]:
@@ -31,6 +28,4 @@ def assert_stock_consistent() -> None:
     """The ledger sums to every stock row and reservations hold exactly the reserved units."""
     assert list(ledger_mismatches()) == []
     assert list(reservation_mismatches()) == []
-    out = StringIO()
-    call_command("check_stock", stdout=out)
-    assert "consistent" in out.getvalue()
+    assert "consistent" in command_output("check_stock")

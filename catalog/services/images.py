@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalog.exceptions import ImageTooLarge, InvalidImage, ProductImageNotFound, ProductNotFound
 from catalog.locks import product_lock
-from catalog.models import Product, ProductImage
+from catalog.models import IMAGE_POSITION_MAX, Product, ProductImage
 from config.db import retry_on_conflict
 
 FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
@@ -95,7 +95,7 @@ def _image_insert(*, product_id: int, name: str, picture: _Picture, alt: str, po
     product = product_lock(product_id=product_id)  # one picture at a time per product: "last" stays last
     if position is None:
         last = ProductImage.objects.filter(product=product).aggregate(last=Max("position"))["last"]
-        position = 0 if last is None else last + 1
+        position = 0 if last is None else min(last + 1, IMAGE_POSITION_MAX)
     return ProductImage.objects.create(
         product=product, file=name, width=picture.width, height=picture.height, alt=alt, position=position
     )

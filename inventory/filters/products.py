@@ -3,6 +3,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import Product, ProductStatus, Variant
 from catalog.selectors import variant_list
+from config.filters import IdFilter
 
 TRUTHY = {"true": True, "1": True, "false": False, "0": False}
 
@@ -28,8 +29,8 @@ class ProductFilter(django_filters.FilterSet):
     max_price = django_filters.NumberFilter(method="filter_price", help_text="A variant costs at most this.")
     is_active = StrictBooleanFilter(method="filter_is_active", help_text="On sale: PUBLISHED with an active variant.")
     status = django_filters.ChoiceFilter(choices=ProductStatus.choices)
-    brand_id = django_filters.NumberFilter(field_name="brand_id")
-    category_id = django_filters.NumberFilter(field_name="category_id")
+    brand_id = IdFilter(field_name="brand_id")
+    category_id = IdFilter(field_name="category_id")
     ordering = django_filters.OrderingFilter(
         fields=[
             ("name", "name"),

@@ -1,13 +1,14 @@
 import django_filters
 
-from inventory.models import MovementKind, Reservation, ReservationStatus, StockMovement
+from config.filters import IdFilter
+from inventory.models import Location, MovementKind, Reservation, ReservationStatus, StockMovement
 
 
 class StockMovementFilter(django_filters.FilterSet):
     sku = django_filters.CharFilter(field_name="stock__variant__sku", lookup_expr="iexact")
-    warehouse_id = django_filters.NumberFilter(field_name="stock__location__warehouse_id")
-    location_id = django_filters.NumberFilter(field_name="stock__location_id")
-    reservation_id = django_filters.NumberFilter(field_name="reservation_id")
+    warehouse_id = IdFilter(field_name="stock__location__warehouse_id")
+    location_id = IdFilter(field_name="stock__location_id")
+    reservation_id = IdFilter(field_name="reservation_id")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
 
     class Meta:
@@ -22,4 +23,12 @@ class ReservationFilter(django_filters.FilterSet):
 
     class Meta:
         model = Reservation
+        fields: list[str] = []
+
+
+class LocationFilter(django_filters.FilterSet):
+    warehouse_id = IdFilter(field_name="warehouse_id")
+
+    class Meta:
+        model = Location
         fields: list[str] = []

@@ -14,13 +14,12 @@ from inventory.services.locations import locations_get
 from inventory.services.stock import StockChange, _stock_apply, stock_rows_ensure, variants_by_sku
 
 
-def _row_lock(*, sku: str, location_id: int, create: bool) -> tuple[Variant, Stock | None]:
-    """The variant of ``sku`` and its stock row at the location, locked (created first when ``create``)."""
-    variant = variants_by_sku([sku])[sku_normalize(sku)]
+def _row_lock(*, variant: Variant, location_id: int, create: bool) -> Stock | None:
+    """The variant's stock row at the location, locked (created first when ``create``)."""
     locations_get(location_ids=[location_id])
     pair = Q(variant_id=variant.pk, location_id=location_id)
     condition = stock_rows_ensure(pairs=[(variant.pk, location_id)]) if create else pair
-    return variant, next(iter(stock_lock(condition=condition).values()), None)
+    return next(iter(stock_lock(condition=condition).values()), None)
 
 
 def _adjust(*, variant: Variant, row: Stock | None, location_id: int, delta: int, reason: str, actor: User):
@@ -44,14 +43,21 @@ def _adjust(*, variant: Variant, row: Stock | None, location_id: int, delta: int
     return movement
 
 
+@transaction.atomic(savepoint=False)
+def variant_stock_adjust(*, variant: Variant, location_id: int, delta: int, reason: str, actor: User) -> StockMovement:
+    """Correct the units of a variant at a location by a signed ``delta``, inside the caller's transaction."""
+    if delta == 0:
+        raise ValueError("a zero adjustment changes nothing")
+    row = _row_lock(variant=variant, location_id=location_id, create=delta > 0)
+    return _adjust(variant=variant, row=row, location_id=location_id, delta=delta, reason=reason, actor=actor)
+
+
 @retry_on_conflict
 @transaction.atomic(durable=True)
 def stock_adjust(*, sku: str, location_id: int, delta: int, reason: str, actor: User) -> StockMovement:
     """Correct the units of ``sku`` at a location by a signed ``delta``; reserved units cannot be adjusted away."""
-    if delta == 0:
-        raise ValueError("a zero adjustment changes nothing")
-    variant, row = _row_lock(sku=sku, location_id=location_id, create=delta > 0)
-    return _adjust(variant=variant, row=row, location_id=location_id, delta=delta, reason=reason, actor=actor)
+    variant = variants_by_sku([sku])[sku_normalize(sku)]
+    return variant_stock_adjust(variant=variant, location_id=location_id, delta=delta, reason=reason, actor=actor)
 
 
 @retry_on_conflict
@@ -65,7 +71,8 @@ def stock_count(*, sku: str, location_id: int, counted: int, reason: str, actor:
     """
     if counted < 0:
         raise ValueError("a count cannot be negative")
-    variant, row = _row_lock(sku=sku, location_id=location_id, create=True)
+    variant = variants_by_sku([sku])[sku_normalize(sku)]
+    row = _row_lock(variant=variant, location_id=location_id, create=True)
     delta = counted - row.on_hand
     if delta == 0:
         return None

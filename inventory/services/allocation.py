@@ -30,7 +30,7 @@ from inventory.exceptions import InsufficientStock
 from inventory.locks import lock_timeout_set_and_read, reservations_lock, stock_lock
 from inventory.models import Allocation, MovementKind, Reservation, ReservationStatus, Stock
 from inventory.services.settle import reservations_settle
-from inventory.services.stock import StockChange, _stock_apply
+from inventory.services.stock import StockChange, _stock_apply, short_line
 
 
 @dataclass(frozen=True)
@@ -136,15 +136,8 @@ def _plans(requests: Sequence[HoldRequest], locked: dict[int, Stock]) -> tuple[l
             rows = _candidates(locked, line, request.location_id)
             plan = _plan(line.quantity, rows, available)
             if plan is None:
-                short.append(
-                    {
-                        "variant_id": line.variant.pk,
-                        "product_id": line.variant.product_id,
-                        "sku": line.variant.sku,
-                        "requested": line.quantity,
-                        "available": sum(available[row.pk] for row in rows),
-                    }
-                )
+                total = sum(available[row.pk] for row in rows)
+                short.append(short_line(line.variant, requested=line.quantity, available=total))
                 continue
             for stock_id, units in plan:
                 available[stock_id] -= units
@@ -169,7 +162,8 @@ def stock_allocate(*, requests: Sequence[HoldRequest], actor: User | None) -> li
     if short:
         # A transfer that committed while this statement waited for a row lock may have put units in a row
         # created after the statement began, which it cannot see. Look once more with a fresh snapshot: the
-        # rows already held stay held, and new rows come last in id order, so the lock order holds.
+        # rows already held stay held; a new row with a lower id than one held breaks the ascending order,
+        # so this second look may deadlock, which PostgreSQL detects and retry_on_conflict retries afresh.
         locked = stock_lock(condition=condition, lock_timeout_is_set=True)
         plans, short = _plans(requests, locked)
     if short:

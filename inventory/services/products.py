@@ -13,10 +13,13 @@ from django.db.models import ProtectedError, Q
 from accounts.models import User
 from catalog.locks import product_lock
 from catalog.models import Product, ProductStatus
+from catalog.selectors import product_only_variant
 from catalog.services.products import product_archive, product_create, product_delete
 from catalog.services.variants import VariantIn
 from config.db import retry_on_conflict
+from inventory.locks import stock_lock
 from inventory.models import Allocation, Stock, StockMovement
+from inventory.services.adjustments import variant_stock_adjust
 from inventory.services.locations import default_location
 from inventory.services.receipts import ReceiptLine, stock_receive
 
@@ -77,6 +80,7 @@ def product_remove(*, product_id: int, actor: User) -> Product | None:
     Returns the archived product, or None when it was deleted.
     """
     product = product_lock(product_id=product_id)
+    stock_lock(condition=Q(variant__product_id=product.pk))  # waits for stock work in flight on its variants
     if not _used(product):
         try:
             with transaction.atomic():
@@ -90,3 +94,12 @@ def product_remove(*, product_id: int, actor: User) -> Product | None:
     if product.status != ProductStatus.ARCHIVED:
         return product_archive(product_id=product.pk)
     return product
+
+
+@retry_on_conflict
+@transaction.atomic(durable=True)
+def product_stock_adjust(*, product_id: int, delta: int, reason: str, actor: User) -> StockMovement:
+    """Seed 001's stock adjustment of a one-variant product at ``MAIN/DEFAULT`` (``VariantRequired`` otherwise)."""
+    variant = product_only_variant(product_id=product_id)
+    location = default_location()
+    return variant_stock_adjust(variant=variant, location_id=location.pk, delta=delta, reason=reason, actor=actor)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import User
+from catalog.validators import sku_normalize
 from config.db import retry_on_conflict
 from inventory.exceptions import LocationWarehouseMismatch, UnknownLocation, UnknownWarehouse
 from inventory.locks import stock_lock
@@ -45,7 +46,7 @@ def stock_receive(
     )
     if default is None and len(explicit) < len(lines):
         raise UnknownLocation("The warehouse has no DEFAULT location.", warehouse_id=warehouse.pk)
-    targets = [(variants[line.sku.strip().upper()].pk, line.location_id or default.pk, line.quantity) for line in lines]
+    targets = [(variants[sku_normalize(line.sku)].pk, line.location_id or default.pk, line.quantity) for line in lines]
     locations_receiving_check(locations[location_id] for _, location_id, _ in targets)
 
     condition = stock_rows_ensure(pairs=[(variant_id, location_id) for variant_id, location_id, _ in targets])

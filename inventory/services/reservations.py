@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.validators import sku_normalize
 from config.db import retry_on_conflict
 from inventory.exceptions import (
     LocationInactive,
@@ -44,7 +45,7 @@ def _merged(lines: Iterable[SkuLine]) -> list[HoldLine]:
     variants = variants_by_sku(line.sku for line in lines)
     units: dict[str, int] = {}
     for line in lines:
-        sku = line.sku.strip().upper()
+        sku = sku_normalize(line.sku)
         units[sku] = units.get(sku, 0) + line.quantity
     return [HoldLine(variants[sku], quantity) for sku, quantity in sorted(units.items())]
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Now
 from accounts.models import User
 from catalog.models import Variant
 from catalog.validators import sku_normalize
+from config.db import lock_timeout_set
 from inventory.exceptions import StockLimitExceeded, UnknownSku
 from inventory.models import MAX_UNITS, Stock, StockMovement
 
@@ -108,12 +109,24 @@ def _stock_apply(
     return StockMovement.objects.bulk_create(movements)
 
 
+def short_line(variant: Variant, *, requested: int, available: int) -> dict:
+    """One line of ``InsufficientStock``'s details."""
+    return {
+        "variant_id": variant.pk,
+        "product_id": variant.product_id,
+        "sku": variant.sku,
+        "requested": requested,
+        "available": available,
+    }
+
+
 def stock_rows_ensure(*, pairs: Iterable[tuple[int, int]]) -> Q:
     """Make sure a stock row exists for every (variant_id, location_id); return the condition that finds them.
 
     One ``INSERT ... ON CONFLICT DO NOTHING``: a row a concurrent request creates first is simply reused.
     """
     pairs = sorted(set(pairs))
+    lock_timeout_set()  # the insert waits on a concurrent insert of the same pair: not for ever
     Stock.objects.bulk_create(
         [Stock(variant_id=variant_id, location_id=location_id) for variant_id, location_id in pairs],
         ignore_conflicts=True,

@@ -3,12 +3,13 @@
 from django.db import transaction
 
 from accounts.models import User
+from catalog.validators import sku_normalize
 from config.db import retry_on_conflict
 from inventory.exceptions import InsufficientStock, SameLocation
 from inventory.locks import stock_lock
 from inventory.models import MovementKind, StockMovement
 from inventory.services.locations import locations_get, locations_receiving_check
-from inventory.services.stock import StockChange, _stock_apply, stock_rows_ensure, variants_by_sku
+from inventory.services.stock import StockChange, _stock_apply, short_line, stock_rows_ensure, variants_by_sku
 
 
 @retry_on_conflict
@@ -28,7 +29,7 @@ def stock_transfer(
         raise ValueError("a transfer moves at least one unit")
     if from_location_id == to_location_id:
         raise SameLocation("A transfer needs two different locations.", location_id=from_location_id)
-    variant = variants_by_sku([sku])[sku.strip().upper()]
+    variant = variants_by_sku([sku])[sku_normalize(sku)]
     locations = locations_get(location_ids=[from_location_id, to_location_id])
     locations_receiving_check([locations[to_location_id]])
     locked = stock_lock(
@@ -39,15 +40,7 @@ def stock_transfer(
     if source.available < quantity:
         raise InsufficientStock(
             "Not enough available stock at the source location.",
-            lines=[
-                {
-                    "variant_id": variant.pk,
-                    "product_id": variant.product_id,
-                    "sku": variant.sku,
-                    "requested": quantity,
-                    "available": source.available,
-                }
-            ],
+            lines=[short_line(variant, requested=quantity, available=source.available)],
         )
     changes = [
         StockChange(source.pk, MovementKind.TRANSFER_OUT, on_hand_delta=-quantity, reference=reference),

@@ -6,17 +6,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdmin, IsStaff
 from catalog.models import Product, Variant
-from catalog.selectors import product_only_variant
+from catalog.selectors import product_list
 from catalog.serializers import VariantCreateInputSerializer, VariantUpdateInputSerializer
-from catalog.services.entry import catalog_change
 from catalog.services.products import product_archive, product_create, product_publish, product_update
 from catalog.services.variants import VariantIn, variant_create, variant_update
+from config.db import entry_point
 from inventory.filters.products import ProductFilter
 from inventory.selectors import (
     product_list_with_stock,
@@ -35,9 +35,7 @@ from inventory.serializers.stock import (
     StockAdjustmentInputSerializer,
     StockMovementOutputSerializer,
 )
-from inventory.services.adjustments import stock_adjust
-from inventory.services.locations import default_location
-from inventory.services.products import product_create_with_stock, product_remove
+from inventory.services.products import product_create_with_stock, product_remove, product_stock_adjust
 
 ID = r"\d{1,18}"
 _ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
@@ -94,6 +92,14 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
         return _with_etag(response, product.version)
 
+    def _product_id(self) -> int:
+        """The product of the URL, if the caller may see it (404 otherwise), without computing its stock."""
+        product_id = product_list(user=self.request.user).filter(pk=self.kwargs["pk"]).values_list("pk", flat=True)
+        found = product_id.first()
+        if found is None:
+            raise NotFound()
+        return found
+
     def retrieve(self, request, *args, **kwargs):
         product = self.get_object()
         response = Response(ProductOutputSerializer(product, context={"request": request}).data)
@@ -109,7 +115,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             product = product_create_with_stock(actor=request.user, publish=publish, **fields)
         else:
             fields.pop("status", None)
-            product = catalog_change(product_create, **fields)
+            product = entry_point(product_create, **fields)
         return self._render(product.pk, created=True)
 
     @extend_schema(
@@ -120,34 +126,32 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         expected = {changes.pop("version", None), _if_match_version(request)} - {None}
-        product = catalog_change(
-            product_update, product_id=self.get_object().pk, changes=changes, expected_versions=expected
+        product = entry_point(
+            product_update, product_id=self._product_id(), changes=changes, expected_versions=expected
         )
         return self._render(product.pk)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        product_remove(product_id=self.get_object().pk, actor=request.user)
+        product_remove(product_id=self._product_id(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: ProductOutputSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        return self._render(catalog_change(product_publish, product_id=self.get_object().pk).pk)
+        return self._render(entry_point(product_publish, product_id=self._product_id()).pk)
 
     @extend_schema(request=None, responses={200: ProductOutputSerializer})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        return self._render(catalog_change(product_archive, product_id=self.get_object().pk).pk)
+        return self._render(entry_point(product_archive, product_id=self._product_id()).pk)
 
     @extend_schema(request=VariantCreateInputSerializer, responses={201: VariantOutputSerializer})
     @action(detail=True, methods=["post"])
     def variants(self, request, pk=None):
         data = VariantCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = catalog_change(
-            variant_create, product_id=self.get_object().pk, variant=VariantIn(**data.validated_data)
-        )
+        variant = entry_point(variant_create, product_id=self._product_id(), variant=VariantIn(**data.validated_data))
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data, status=201)
 
     @extend_schema(request=StockAdjustmentInputSerializer, responses={201: StockAdjustmentOutputSerializer})
@@ -156,18 +160,15 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         """Seed 001: adjust the stock of a one-variant product at ``MAIN/DEFAULT``."""
         data = StockAdjustmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = product_only_variant(product_id=self.get_object().pk)
-        movement = stock_adjust(
-            sku=variant.sku, location_id=default_location().pk, actor=request.user, **data.validated_data
-        )
-        product = product_with_stock(user=request.user, product_id=variant.product_id)
+        movement = product_stock_adjust(product_id=self._product_id(), actor=request.user, **data.validated_data)
+        product = product_with_stock(user=request.user, product_id=movement.stock.variant.product_id)
         body = StockAdjustmentOutputSerializer({"movement": movement, "product": product}, context={"request": request})
         return Response(body.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=StockMovementOutputSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], url_path="stock-movements")
     def stock_movements(self, request, pk=None):
-        movements = stock_movement_list(filters={"stock__variant__product_id": self.get_object().pk})
+        movements = stock_movement_list(filters={"stock__variant__product_id": self._product_id()})
         page = self.paginate_queryset(movements)
         return self.get_paginated_response(StockMovementOutputSerializer(page, many=True).data)
 
@@ -185,5 +186,5 @@ class VariantViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         data = VariantUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = catalog_change(variant_update, variant_id=self.get_object().pk, changes=dict(data.validated_data))
+        variant = entry_point(variant_update, variant_id=self.get_object().pk, changes=dict(data.validated_data))
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data)

@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from accounts.permissions import IsStaff
 from catalog.models import Variant
 from catalog.validators import sku_normalize
-from inventory.filters.stock import ReservationFilter, StockMovementFilter
+from config.db import entry_point
+from inventory.filters.stock import LocationFilter, ReservationFilter, StockMovementFilter
 from inventory.models import Location, Reservation, StockMovement, Warehouse
 from inventory.selectors import reservation_list, stock_movement_list, stock_of_variant
 from inventory.serializers.stock import (
@@ -62,14 +63,14 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request):
         data = WarehouseCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        warehouse = warehouse_create(**data.validated_data)
+        warehouse = entry_point(warehouse_create, **data.validated_data)
         return Response(WarehouseOutputSerializer(warehouse).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WarehouseUpdateInputSerializer, responses={200: WarehouseOutputSerializer})
     def partial_update(self, request, pk=None):
         data = WarehouseUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        warehouse = warehouse_update(warehouse_id=self.get_object().pk, changes=dict(data.validated_data))
+        warehouse = entry_point(warehouse_update, warehouse_id=self.get_object().pk, changes=dict(data.validated_data))
         return Response(WarehouseOutputSerializer(warehouse).data)
 
 
@@ -78,7 +79,7 @@ class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     permission_classes = [IsStaff]
     serializer_class = LocationOutputSerializer
     lookup_value_regex = ID
-    filterset_fields = ["warehouse_id"]
+    filterset_class = LocationFilter
 
     def get_queryset(self):
         return Location.objects.order_by("code", "warehouse__code")
@@ -87,14 +88,14 @@ class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         data = LocationCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        location = location_create(**data.validated_data)
+        location = entry_point(location_create, **data.validated_data)
         return Response(LocationOutputSerializer(location).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LocationUpdateInputSerializer, responses={200: LocationOutputSerializer})
     def partial_update(self, request, pk=None):
         data = LocationUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        location = location_update(location_id=self.get_object().pk, changes=dict(data.validated_data))
+        location = entry_point(location_update, location_id=self.get_object().pk, changes=dict(data.validated_data))
         return Response(LocationOutputSerializer(location).data)
 
 

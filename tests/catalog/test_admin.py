@@ -3,39 +3,37 @@
 import csv
 import io
 import json
-import threading
-from contextlib import contextmanager
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
 
 from catalog.admin import ProductForm
 from catalog.models import Brand, Category, Product, ProductStatus, Variant
 from catalog.services.products import product_archive, product_publish, product_update
 from catalog.services.variants import VariantIn, variant_create
+from tests.admin_helpers import (
+    CSV_FORMAT,
+    XLSX_FORMAT,
+    ImportExport,
+    csv_file,
+    listed,
+    messages_of,
+    row_errors,
+    xlsx_file,
+)
+from tests.locking import BUSY, held_in_another_transaction
 
 pytestmark = pytest.mark.django_db
 
 BRANDS = "/admin/catalog/brand/"
 CATEGORIES = "/admin/catalog/category/"
 PRODUCTS = "/admin/catalog/product/"
-CSV_FORMAT, XLSX_FORMAT = "0", "1"
-EXPORT_COLUMNS = ["product", "product_slug", "status", "sku", "variant", "price", "is_active", "options"]
-
-
-@pytest.fixture(params=["admin", "inventory_manager"])
-def staff_user(request, admin_user, inventory_manager):
-    return admin_user if request.param == "admin" else inventory_manager
-
-
-@pytest.fixture
-def staff_browser(client, staff_user):
-    client.force_login(staff_user)
-    return client
+# The header row of the product import and export files.
+HEADER = ["product", "product_slug", "status", "sku", "variant", "price", "is_active", "options"]
+PRODUCT_FILES = ImportExport(PRODUCTS, resource="productvariantresource", columns=HEADER)
 
 
 def catalog_state() -> tuple[list, list, list, list]:
@@ -45,14 +43,6 @@ def catalog_state() -> tuple[list, list, list, list]:
         list(Product.objects.order_by("pk").values()),
         list(Variant.objects.order_by("pk").values()),
     )
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, m.message) for m in response.context["messages"]]
-
-
-def listed(response) -> list:
-    return list(response.context["cl"].result_list)
 
 
 def product_with_variants(draft_product_factory, *variants: tuple[str, str], **fields) -> Product:
@@ -468,33 +458,6 @@ def test_products_cannot_be_deleted_in_the_admin(staff_browser, draft_product_fa
 # --- a lock held elsewhere: a message, never a 500
 
 
-@contextmanager
-def held_in_another_transaction(take_lock):
-    """Run ``take_lock()`` in a transaction of another thread and keep it open until the block ends."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                take_lock()
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=60)
-        yield
-    finally:
-        release.set()
-        holder.join()
-
-
-BUSY = "The data is busy; retry shortly. (reason: lock_timeout)"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_product_change_of_a_locked_product_says_busy_and_writes_nothing(
     settings, client, admin_user, draft_product_factory
@@ -586,36 +549,6 @@ def test_archive_action_archives_and_reports_refusals(staff_browser, draft_produ
 # --- import and export
 
 
-def csv_file(rows: list[list], name: str = "products.csv") -> SimpleUploadedFile:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return SimpleUploadedFile(name, out.getvalue().encode())
-
-
-def xlsx_file(rows: list[list], name: str = "products.xlsx") -> SimpleUploadedFile:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return SimpleUploadedFile(name, out.getvalue())
-
-
-def preview(browser, upload, file_format: str = CSV_FORMAT):
-    return browser.post(f"{PRODUCTS}import/", {"resource": "0", "format": file_format, "import_file": upload})
-
-
-def confirm(browser, previewed):
-    return browser.post(f"{PRODUCTS}process_import/", previewed.context["confirm_form"].initial, follow=True)
-
-
-def row_errors(response) -> dict[int, dict[str, list[str]]]:
-    return {row.number: row.error_dict for row in response.context["result"].invalid_rows}
-
-
-HEADER = ["product", "product_slug", "status", "sku", "variant", "price", "is_active", "options"]
-
-
 def test_import_and_export_pages_load(staff_browser):
     import_page = staff_browser.get(f"{PRODUCTS}import/")
     export_page = staff_browser.get(f"{PRODUCTS}export/")
@@ -642,7 +575,7 @@ def test_import_preview_lists_every_bad_row_and_writes_nothing(staff_browser, dr
     ]
     before = catalog_state()
 
-    response = preview(staff_browser, csv_file(rows))
+    response = PRODUCT_FILES.preview(staff_browser, csv_file(rows))
 
     assert response.status_code == 200
     assert "confirm_form" not in response.context
@@ -684,7 +617,7 @@ def test_import_preview_refuses_lifecycle_steps_the_services_refuse(staff_browse
     ]
     before = catalog_state()
 
-    response = preview(staff_browser, csv_file(rows))
+    response = PRODUCT_FILES.preview(staff_browser, csv_file(rows))
 
     assert row_errors(response) == {
         1: {"status": ["A PUBLISHED product cannot become DRAFT."]},
@@ -704,7 +637,7 @@ def test_import_preview_shows_what_will_change_and_writes_nothing(staff_browser,
     ]
     before = catalog_state()
 
-    response = preview(staff_browser, csv_file(rows))
+    response = PRODUCT_FILES.preview(staff_browser, csv_file(rows))
 
     assert response.status_code == 200
     assert "confirm_form" in response.context
@@ -723,10 +656,10 @@ def test_confirmed_import_writes_through_the_services(staff_browser, draft_produ
         ["Chair", "", "", "CHAIR-2", "Pine", "30", "0", ""],
         ["Stool", "stool", "", "STOOL-1", "", "9.99", "", ""],
     ]
-    previewed = preview(staff_browser, csv_file(rows))
+    previewed = PRODUCT_FILES.preview(staff_browser, csv_file(rows))
     assert [row.import_type for row in previewed.context["result"].rows] == ["update", "new", "new", "new", "new"]
 
-    response = confirm(staff_browser, previewed)
+    response = PRODUCT_FILES.confirm(staff_browser, previewed)
 
     assert response.status_code == 200
     assert messages_of(response) == [("success", "Import finished: 4 new, 1 updated, 0 unchanged row(s).")]
@@ -754,11 +687,11 @@ def test_confirmed_import_writes_through_the_services(staff_browser, draft_produ
 def test_confirmed_import_of_a_file_that_went_stale_writes_nothing(staff_browser, draft_product_factory):
     lamp = product_with_variants(draft_product_factory, ("LAMP-1", "10"), name="Lamp", slug="lamp")
     rows = [HEADER, ["Lamp", "lamp", "", "LAMP-1", "", "12", "", ""], ["Lamp", "lamp", "", "LAMP-2", "", "5", "", ""]]
-    previewed = preview(staff_browser, csv_file(rows))
+    previewed = PRODUCT_FILES.preview(staff_browser, csv_file(rows))
     product_archive(product_id=lamp.pk)  # after the preview: an archived product takes no new variant
     before = catalog_state()
 
-    response = confirm(staff_browser, previewed)
+    response = PRODUCT_FILES.confirm(staff_browser, previewed)
 
     assert messages_of(response) == [
         ("error", "Row 2: sku: Product 'lamp' is ARCHIVED: no variant can be added to it."),
@@ -770,7 +703,7 @@ def test_confirmed_import_of_a_file_that_went_stale_writes_nothing(staff_browser
 def test_import_reads_xlsx_with_numeric_cells(staff_browser):
     rows = [HEADER, ["Bolt", "", "PUBLISHED", 1001, "M6", 0.25, 1, None], ["Bolt", "", None, 1002, "M8", 3, 0, None]]
 
-    response = confirm(staff_browser, preview(staff_browser, xlsx_file(rows), XLSX_FORMAT))
+    response = PRODUCT_FILES.confirm(staff_browser, PRODUCT_FILES.preview(staff_browser, xlsx_file(rows), XLSX_FORMAT))
 
     assert messages_of(response) == [("success", "Import finished: 2 new, 0 updated, 0 unchanged row(s).")]
     bolt = Product.objects.get(name="Bolt")
@@ -781,11 +714,6 @@ def test_import_reads_xlsx_with_numeric_cells(staff_browser):
     ]
 
 
-def export(browser, file_format: str, query: str = ""):
-    fields = {f"productvariantresource_{column}": "on" for column in EXPORT_COLUMNS}
-    return browser.post(f"{PRODUCTS}export/{query}", {"format": file_format, "resource": "0", **fields})
-
-
 def test_export_csv_has_one_row_per_variant(staff_browser, draft_product_factory, brand_factory):
     lamp = product_with_variants(draft_product_factory, ("LAMP-1", "10"), ("LAMP-2", "12.5"), name="Lamp", slug="lamp")
     variant_create(
@@ -794,12 +722,12 @@ def test_export_csv_has_one_row_per_variant(staff_browser, draft_product_factory
     product_publish(product_id=lamp.pk)
     product_with_variants(draft_product_factory, ("CHAIR-1", "40"), name="Chair", slug="chair")
 
-    response = export(staff_browser, CSV_FORMAT)
+    response = PRODUCT_FILES.export(staff_browser, CSV_FORMAT)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
-        EXPORT_COLUMNS,
+        HEADER,
         ["Chair", "chair", "DRAFT", "CHAIR-1", "", "40.00", "1", ""],
         ["Lamp", "lamp", "PUBLISHED", "LAMP-1", "", "10.00", "1", ""],
         ["Lamp", "lamp", "PUBLISHED", "LAMP-2", "", "12.50", "1", ""],
@@ -811,12 +739,12 @@ def test_export_xlsx_follows_the_changelist_search(staff_browser, draft_product_
     product_with_variants(draft_product_factory, ("LAMP-1", "10"), ("LAMP-2", "12.5"), name="Lamp", slug="lamp")
     product_with_variants(draft_product_factory, ("CHAIR-1", "40"), name="Chair", slug="chair")
 
-    response = export(staff_browser, XLSX_FORMAT, "?q=lamp")
+    response = PRODUCT_FILES.export(staff_browser, XLSX_FORMAT, "?q=lamp")
 
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
-        EXPORT_COLUMNS,
+        HEADER,
         ["Lamp", "lamp", "DRAFT", "LAMP-1", None, 10, True, None],
         ["Lamp", "lamp", "DRAFT", "LAMP-2", None, 12.5, True, None],
     ]
@@ -827,11 +755,11 @@ def test_an_export_imports_back_unchanged(staff_browser, draft_product_factory):
     variant_create(
         product_id=lamp.pk, variant=VariantIn(sku="LAMP-2", price=Decimal("7"), name="Tiny", options={"size": "XS"})
     )
-    exported = export(staff_browser, CSV_FORMAT).content
+    exported = PRODUCT_FILES.export(staff_browser, CSV_FORMAT).content
     before = catalog_state()
 
-    previewed = preview(staff_browser, SimpleUploadedFile("export.csv", exported))
-    response = confirm(staff_browser, previewed)
+    previewed = PRODUCT_FILES.preview(staff_browser, SimpleUploadedFile("export.csv", exported))
+    response = PRODUCT_FILES.confirm(staff_browser, previewed)
 
     assert [row.import_type for row in previewed.context["result"].rows] == ["skip", "skip"]
     assert messages_of(response) == [("success", "Import finished: 0 new, 0 updated, 2 unchanged row(s).")]

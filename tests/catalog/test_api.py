@@ -1,11 +1,8 @@
 """The catalog API: /brands, /categories, /variants/{id}/snapshot, and who may call what."""
 
-import threading
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from accounts.models import Role
@@ -14,7 +11,8 @@ from catalog.services.brands import brand_create
 from catalog.services.categories import category_update
 from catalog.services.products import product_archive
 from catalog.services.variants import variant_update
-from tests.assertions import error_of
+from tests.assertions import error_of, field_errors
+from tests.locking import assert_database_busy, held_in_another_transaction
 from tests.stock import only_variant
 
 pytestmark = pytest.mark.django_db
@@ -176,10 +174,7 @@ def test_brand_create_generated_slug_taken_gets_a_suffix(admin_client, brand_fac
 def test_brand_create_bad_body_is_400(admin_client, body, field):
     response = admin_client.post("/brands", body)
 
-    assert response.status_code == 400
-    error = error_of(response)
-    assert error["code"] == "validation_error"
-    assert list(error["details"]["fields"]) == [field]
+    assert list(field_errors(response)) == [field]
     assert brands() == []
 
 
@@ -289,10 +284,7 @@ def test_category_create_unknown_parent_is_400(admin_client):
 def test_category_create_bad_body_is_400(admin_client, body, field):
     response = admin_client.post("/categories", body)
 
-    assert response.status_code == 400
-    error = error_of(response)
-    assert error["code"] == "validation_error"
-    assert list(error["details"]["fields"]) == [field]
+    assert list(field_errors(response)) == [field]
     assert categories() == []
 
 
@@ -341,15 +333,6 @@ def test_category_retrieve_of_an_inactive_category_is_404_for_customers(
     assert as_customer.status_code == 404
     assert error_of(as_customer)["code"] == "not_found"
     assert (as_staff.status_code, as_staff.json()["name"]) == (200, "Hidden")
-
-
-@pytest.fixture
-def tree(category_factory):
-    root = category_factory(name="Root")
-    child = category_factory(name="Child", parent=root)
-    grandchild = category_factory(name="Grandchild", parent=child)
-    other = category_factory(name="Other")
-    return {"root": root, "child": child, "grandchild": grandchild, "other": other}
 
 
 def test_category_update_answers_200_with_the_category(manager_client, tree):
@@ -424,10 +407,7 @@ def test_category_update_bad_body_is_400(admin_client, tree, body, field):
 
     response = admin_client.patch(f"/categories/{tree['root'].pk}", body)
 
-    assert response.status_code == 400
-    error = error_of(response)
-    assert error["code"] == "validation_error"
-    assert list(error["details"]["fields"]) == [field]
+    assert list(field_errors(response)) == [field]
     assert categories() == before
 
 
@@ -517,36 +497,6 @@ def test_snapshot_of_an_inactive_variant_of_a_product_with_another_active_one(ad
 
 
 # --- a lock held elsewhere answers 503, never a 500
-
-
-@contextmanager
-def held_in_another_transaction(take_lock):
-    """Run ``take_lock()`` in a transaction of another thread and keep it open until the block ends."""
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                take_lock()
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=60)
-        yield
-    finally:
-        release.set()
-        holder.join()
-
-
-def assert_database_busy(response) -> None:
-    assert response.status_code == 503, response.content
-    error = error_of(response)
-    assert (error["code"], error["details"]) == ("database_busy", {"reason": "lock_timeout"})
 
 
 @pytest.mark.django_db(transaction=True)

@@ -140,24 +140,13 @@ def test_category_create_generated_slug_gets_a_suffix(category_factory):
     assert category_create(name="tools").slug == "tools-2"
 
 
-@pytest.fixture
-def tree(category_factory):
-    """root -> child -> grandchild, and a separate root ``other``."""
-    root = category_factory(name="Root")
-    child = category_factory(name="Child", parent=root)
-    grandchild = category_factory(name="Grandchild", parent=child)
-    other = category_factory(name="Other")
-    return root, child, grandchild, other
-
-
 def parents() -> dict[str, int | None]:
     return dict(Category.objects.values_list("name", "parent_id"))
 
 
 @pytest.mark.parametrize("new_parent", ["root", "child", "grandchild"])
 def test_category_update_under_itself_or_a_descendant_is_a_cycle(tree, new_parent):
-    root, child, grandchild, _ = tree
-    target = {"root": root, "child": child, "grandchild": grandchild}[new_parent]
+    root, target = tree["root"], tree[new_parent]
     before = parents()
 
     with pytest.raises(CategoryCycle) as raised:
@@ -171,7 +160,7 @@ def test_category_update_under_itself_or_a_descendant_is_a_cycle(tree, new_paren
 
 
 def test_category_update_moves_a_subtree_and_back_to_the_root(tree):
-    _, child, grandchild, other = tree
+    child, grandchild, other = tree["child"], tree["grandchild"], tree["other"]
 
     moved = category_update(category_id=child.pk, changes={"parent_id": other.pk})
     assert moved.parent_id == other.pk
@@ -181,7 +170,7 @@ def test_category_update_moves_a_subtree_and_back_to_the_root(tree):
 
 
 def test_category_update_changes_the_other_fields(tree):
-    root = tree[0]
+    root = tree["root"]
 
     updated = category_update(
         category_id=root.pk,
@@ -193,7 +182,7 @@ def test_category_update_changes_the_other_fields(tree):
 
 
 def test_category_update_without_changes_changes_nothing(tree):
-    root = tree[0]
+    root = tree["root"]
 
     assert category_update(category_id=root.pk, changes={}).name == "Root"
 
@@ -209,7 +198,7 @@ def test_category_update_unknown_parent_is_refused(tree):
     before = parents()
 
     with pytest.raises(UnknownReference) as raised:
-        category_update(category_id=tree[1].pk, changes={"parent_id": 999_999})
+        category_update(category_id=tree["child"].pk, changes={"parent_id": 999_999})
 
     assert raised.value.details == {"field": "parent_id", "id": 999_999}
     assert parents() == before
@@ -217,9 +206,9 @@ def test_category_update_unknown_parent_is_refused(tree):
 
 def test_category_update_slug_is_not_editable(tree):
     with pytest.raises(ValueError, match="slug"):
-        category_update(category_id=tree[0].pk, changes={"slug": "new"})
+        category_update(category_id=tree["root"].pk, changes={"slug": "new"})
 
-    assert Category.objects.get(pk=tree[0].pk).slug == "root"
+    assert Category.objects.get(pk=tree["root"].pk).slug == "root"
 
 
 # --- products

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.assertions import error_of
+from tests.assertions import error_of, field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,7 @@ def test_malformed_json_is_400(api_client):
 def test_validation_error_lists_fields(api_client):
     response = api_client.post("/auth/login", {"email": "nope"})
 
-    assert response.status_code == 400
-    error = error_of(response)
-    assert error["code"] == "validation_error"
-    assert set(error["details"]["fields"]) == {"email", "password"}
+    assert set(field_errors(response)) == {"email", "password"}
 
 
 def test_wrong_content_type_is_415(api_client):

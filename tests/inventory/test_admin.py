@@ -24,7 +24,17 @@ from inventory.services.locations import default_location
 from inventory.services.receipts import ReceiptLine, stock_receipt_create
 from inventory.services.reservations import reservation_hold, reservation_release
 from inventory.services.warehouses import location_update, warehouse_update
-from tests.catalog.test_admin import held_in_another_transaction
+from tests.admin_helpers import (
+    CSV_FORMAT,
+    XLSX_FORMAT,
+    ImportExport,
+    csv_file,
+    listed,
+    messages_of,
+    row_errors,
+    xlsx_file,
+)
+from tests.locking import BUSY, held_in_another_transaction
 from tests.stock import assert_stock_consistent, only_variant, rows_of
 
 pytestmark = pytest.mark.django_db
@@ -33,19 +43,8 @@ WAREHOUSES = "/admin/inventory/warehouse/"
 STOCK = "/admin/inventory/stock/"
 RESERVATIONS = "/admin/inventory/reservation/"
 MOVEMENTS = "/admin/inventory/stockmovement/"
-CSV_FORMAT, XLSX_FORMAT = "0", "1"
 COUNT_COLUMNS = ["sku", "warehouse", "location", "on_hand"]
-
-
-@pytest.fixture(params=["admin", "inventory_manager"])
-def staff_user(request, admin_user, inventory_manager):
-    return admin_user if request.param == "admin" else inventory_manager
-
-
-@pytest.fixture
-def staff_browser(client, staff_user):
-    client.force_login(staff_user)
-    return client
+COUNT_FILES = ImportExport(STOCK, resource="stockcountresource", columns=COUNT_COLUMNS)
 
 
 def inventory_state() -> tuple[list, list, list, list, list]:
@@ -56,14 +55,6 @@ def inventory_state() -> tuple[list, list, list, list, list]:
         list(StockMovement.objects.order_by("pk").values()),
         list(Reservation.objects.order_by("pk").values()),
     )
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, m.message) for m in response.context["messages"]]
-
-
-def listed(response) -> list:
-    return list(response.context["cl"].result_list)
 
 
 def receive(actor, warehouse, sku: str, quantity: int, location: Location | None = None) -> None:
@@ -477,7 +468,7 @@ def test_adjust_form_on_a_locked_stock_row_says_busy_and_writes_nothing(settings
         )
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"__all__": ["The data is busy; retry shortly. (reason: lock_timeout)"]}
+    assert response.context["form"].errors == {"__all__": [BUSY]}
     assert inventory_state() == before
 
 
@@ -684,33 +675,6 @@ def test_ledger_rows_cannot_be_added_changed_or_deleted(staff_browser, spread):
 # --- stock counts: import and export
 
 
-def csv_file(rows: list[list], name: str = "count.csv") -> SimpleUploadedFile:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return SimpleUploadedFile(name, out.getvalue().encode())
-
-
-def xlsx_file(rows: list[list], name: str = "count.xlsx") -> SimpleUploadedFile:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return SimpleUploadedFile(name, out.getvalue())
-
-
-def preview(browser, upload, file_format: str = CSV_FORMAT):
-    return browser.post(f"{STOCK}import/", {"resource": "0", "format": file_format, "import_file": upload})
-
-
-def confirm(browser, previewed):
-    return browser.post(f"{STOCK}process_import/", previewed.context["confirm_form"].initial, follow=True)
-
-
-def row_errors(response) -> dict[int, dict[str, list[str]]]:
-    return {row.number: row.error_dict for row in response.context["result"].invalid_rows}
-
-
 def test_count_import_and_export_pages_load(staff_browser, spread):
     import_page = staff_browser.get(f"{STOCK}import/")
     export_page = staff_browser.get(f"{STOCK}export/")
@@ -737,7 +701,7 @@ def test_count_import_preview_lists_every_bad_row_and_writes_nothing(staff_brows
     ]
     before = inventory_state()
 
-    response = preview(staff_browser, csv_file(rows))
+    response = COUNT_FILES.preview(staff_browser, csv_file(rows))
 
     assert response.status_code == 200
     assert "confirm_form" not in response.context
@@ -763,7 +727,7 @@ def test_count_import_preview_shows_the_counts_and_writes_nothing(staff_browser,
     rows = [COUNT_COLUMNS, ["LAMP-1", "EAST", "A-01", "8"], ["LAMP-1", "MAIN", "DEFAULT", "100"]]
     before = inventory_state()
 
-    response = preview(staff_browser, csv_file(rows))
+    response = COUNT_FILES.preview(staff_browser, csv_file(rows))
 
     assert "confirm_form" in response.context
     result = response.context["result"]
@@ -779,10 +743,10 @@ def test_confirmed_count_import_books_adjustments_through_the_service(staff_brow
         ["LAMP-1", "MAIN", "DEFAULT", "100"],  # unchanged: skipped
         ["CHAIR-1", "EAST", "A-01", "6"],  # no row yet: 0 -> 6
     ]
-    previewed = preview(staff_browser, csv_file(rows, "march.csv"))
+    previewed = COUNT_FILES.preview(staff_browser, csv_file(rows, "march.csv"))
     movements_before = StockMovement.objects.count()
 
-    response = confirm(staff_browser, previewed)
+    response = COUNT_FILES.confirm(staff_browser, previewed)
 
     assert response.status_code == 200
     assert messages_of(response) == [("success", "Import finished: 1 new, 2 updated, 1 unchanged row(s).")]
@@ -801,10 +765,10 @@ def test_confirmed_count_import_books_adjustments_through_the_service(staff_brow
 
 
 def test_confirmed_count_import_counts_from_the_stock_of_now(staff_browser, staff_user, spread):
-    previewed = preview(staff_browser, csv_file([COUNT_COLUMNS, ["LAMP-1", "EAST", "A-01", "8"]]))
+    previewed = COUNT_FILES.preview(staff_browser, csv_file([COUNT_COLUMNS, ["LAMP-1", "EAST", "A-01", "8"]]))
     receive(staff_user, spread["east"], "LAMP-1", 2, spread["shelf"])  # 5 -> 7 after the preview
 
-    confirm(staff_browser, previewed)
+    COUNT_FILES.confirm(staff_browser, previewed)
 
     assert rows_of(spread["lamp"])["EAST/A-01"] == (8, 0)
     assert StockMovement.objects.latest("pk").on_hand_delta == 1
@@ -815,11 +779,11 @@ def test_confirmed_count_import_rechecks_the_file_and_writes_nothing_if_it_went_
     staff_browser, staff_user, spread
 ):
     rows = [COUNT_COLUMNS, ["LAMP-1", "MAIN", "DEFAULT", "90"], ["LAMP-1", "EAST", "A-01", "2"]]
-    previewed = preview(staff_browser, csv_file(rows))
+    previewed = COUNT_FILES.preview(staff_browser, csv_file(rows))
     reservation_hold(sku="LAMP-1", quantity=4, location_id=spread["shelf"].pk, reference="hold", actor=staff_user)
     before = inventory_state()
 
-    response = confirm(staff_browser, previewed)
+    response = COUNT_FILES.confirm(staff_browser, previewed)
 
     assert messages_of(response) == [
         (
@@ -837,7 +801,7 @@ def test_count_row_refused_while_writing_is_reported_and_the_others_stay(
 ):
     east_default = spread["east"].locations.get(code=DEFAULT_LOCATION_CODE)
     rows = [COUNT_COLUMNS, ["LAMP-1", "EAST", "A-01", "8"], ["LAMP-1", "EAST", "DEFAULT", "1"]]
-    previewed = preview(staff_browser, csv_file(rows))
+    previewed = COUNT_FILES.preview(staff_browser, csv_file(rows))
     real_count = inventory.resources.stock_count
 
     def count_after_a_rival_hold(**kwargs):
@@ -847,7 +811,7 @@ def test_count_row_refused_while_writing_is_reported_and_the_others_stay(
 
     monkeypatch.setattr(inventory.resources, "stock_count", count_after_a_rival_hold)
 
-    response = confirm(staff_browser, previewed)
+    response = COUNT_FILES.confirm(staff_browser, previewed)
 
     assert messages_of(response) == [
         (
@@ -870,7 +834,8 @@ def test_count_row_refused_while_writing_is_reported_and_the_others_stay(
 def test_count_import_reads_xlsx(staff_browser, staff_user, spread):
     rows = [COUNT_COLUMNS, ["LAMP-1", "EAST", "A-01", 7], ["CHAIR-1", "MAIN", "DEFAULT", 99.0]]
 
-    response = confirm(staff_browser, preview(staff_browser, xlsx_file(rows), XLSX_FORMAT))
+    previewed = COUNT_FILES.preview(staff_browser, xlsx_file(rows, "count.xlsx"), XLSX_FORMAT)
+    response = COUNT_FILES.confirm(staff_browser, previewed)
 
     assert messages_of(response) == [("success", "Import finished: 0 new, 2 updated, 0 unchanged row(s).")]
     assert rows_of(spread["lamp"])["EAST/A-01"] == (7, 0)
@@ -884,19 +849,14 @@ def test_count_import_reads_xlsx(staff_browser, staff_user, spread):
 def test_count_import_refuses_a_file_without_the_columns(staff_browser, spread):
     before = inventory_state()
 
-    response = preview(staff_browser, csv_file([["sku", "qty"], ["LAMP-1", "3"]]))
+    response = COUNT_FILES.preview(staff_browser, csv_file([["sku", "qty"], ["LAMP-1", "3"]]))
 
     assert row_errors(response) == {1: {"__all__": ["The file has no 'warehouse', 'location', 'on_hand' column."]}}
     assert inventory_state() == before
 
 
-def export(browser, file_format: str, query: str = ""):
-    fields = {f"stockcountresource_{column}": "on" for column in COUNT_COLUMNS}
-    return browser.post(f"{STOCK}export/{query}", {"format": file_format, "resource": "0", **fields})
-
-
 def test_count_export_csv_has_one_row_per_stock_row(staff_browser, spread):
-    response = export(staff_browser, CSV_FORMAT)
+    response = COUNT_FILES.export(staff_browser, CSV_FORMAT)
 
     assert response.status_code == 200
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
@@ -909,7 +869,7 @@ def test_count_export_csv_has_one_row_per_stock_row(staff_browser, spread):
 
 
 def test_count_export_xlsx_follows_the_changelist_search(staff_browser, spread):
-    response = export(staff_browser, XLSX_FORMAT, "?q=lamp-1")
+    response = COUNT_FILES.export(staff_browser, XLSX_FORMAT, "?q=lamp-1")
 
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
@@ -922,11 +882,11 @@ def test_count_export_xlsx_follows_the_changelist_search(staff_browser, spread):
 
 
 def test_a_count_export_imports_back_unchanged(staff_browser, spread):
-    exported = export(staff_browser, CSV_FORMAT).content
+    exported = COUNT_FILES.export(staff_browser, CSV_FORMAT).content
     before = inventory_state()
 
-    previewed = preview(staff_browser, SimpleUploadedFile("export.csv", exported))
-    response = confirm(staff_browser, previewed)
+    previewed = COUNT_FILES.preview(staff_browser, SimpleUploadedFile("export.csv", exported))
+    response = COUNT_FILES.confirm(staff_browser, previewed)
 
     assert [row.import_type for row in previewed.context["result"].rows] == ["skip"] * 4
     assert messages_of(response) == [("success", "Import finished: 0 new, 0 updated, 4 unchanged row(s).")]

@@ -9,34 +9,19 @@ from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock
 from inventory.models import (
-    DEFAULT_LOCATION_CODE,
     Allocation,
-    Location,
     MovementKind,
     Reservation,
     ReservationStatus,
-    Stock,
     StockMovement,
 )
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
 from inventory.services.receipts import ReceiptLine, stock_receive
 from inventory.services.warehouses import location_update, warehouse_update
+from tests.inventory.helpers import default_of, receive, stock_snapshot
 from tests.stock import assert_stock_consistent, rows_of
 
 pytestmark = pytest.mark.django_db
-
-
-def default_of(warehouse) -> Location:
-    return Location.objects.get(warehouse=warehouse, code=DEFAULT_LOCATION_CODE)
-
-
-def receive(variant, location, quantity: int) -> None:
-    stock_receive(
-        warehouse_id=location.warehouse_id,
-        lines=[ReceiptLine(variant.sku, quantity, location.pk)],
-        actor=None,
-        reference="test",
-    )
 
 
 def allocate(*lines, reference: str = "test", actor=None, **request) -> Reservation:
@@ -49,16 +34,6 @@ def taken(reservation: Reservation) -> dict[str, int]:
     """``{"WAREHOUSE/LOCATION": units}`` the reservation holds."""
     allocations = Allocation.objects.filter(reservation=reservation).select_related("stock__location__warehouse")
     return {f"{a.stock.location.warehouse.code}/{a.stock.location.code}": a.quantity for a in allocations}
-
-
-def snapshot() -> tuple:
-    """Everything allocation may write: stock rows, reservations, allocations, ledger rows."""
-    return (
-        sorted(Stock.objects.values_list("pk", "on_hand", "reserved")),
-        sorted(Reservation.objects.values_list("pk", "status")),
-        Allocation.objects.count(),
-        StockMovement.objects.count(),
-    )
 
 
 @pytest.fixture
@@ -149,14 +124,14 @@ def test_stock_allocate_never_takes_from_inactive_warehouses_or_locations(
     location_update(location_id=shelf.pk, changes={"is_active": False})
 
     assert taken(allocate((variant, 1))) == {"OPEN/DEFAULT": 1}
-    before = snapshot()
+    before = stock_snapshot()
     with pytest.raises(InsufficientStock) as excinfo, transaction.atomic():
         allocate((variant, 1))
 
     assert excinfo.value.details["lines"] == [
         {"variant_id": variant.pk, "product_id": variant.product_id, "sku": variant.sku, "requested": 1, "available": 0}
     ]
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_allocate_lists_every_short_line_and_changes_nothing(warehouse_factory, variant_factory):
@@ -167,7 +142,7 @@ def test_stock_allocate_lists_every_short_line_and_changes_nothing(warehouse_fac
     receive(b, default_of(west), 9)
     receive(c, default_of(east), 4)
     allocate((c, 4))  # c: everything reserved
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(InsufficientStock) as excinfo, transaction.atomic():
         allocate((a, 4), (b, 9), (c, 1), (d, 1))
@@ -180,7 +155,7 @@ def test_stock_allocate_lists_every_short_line_and_changes_nothing(warehouse_fac
             {"variant_id": d.pk, "product_id": d.product_id, "sku": d.sku, "requested": 1, "available": 0},
         ]
     }
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_allocate_one_reservation_per_request_sharing_the_rows(warehouse_factory, variant_factory, customer):
@@ -227,13 +202,13 @@ def test_stock_allocate_at_a_named_location_takes_only_from_there(warehouse_fact
     receive(variant, bin_, 3)
 
     held = allocate((variant, 2), location_id=bin_.pk)
-    before = snapshot()
+    before = stock_snapshot()
     with pytest.raises(InsufficientStock) as excinfo, transaction.atomic():
         allocate((variant, 2), location_id=bin_.pk)
 
     assert taken(held) == {"SECOND/BIN-1": 2}
     assert excinfo.value.details["lines"][0]["available"] == 1
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_allocate_expires_due_holds_on_the_rows_it_needs(warehouse_factory, variant_factory, customer):
@@ -278,12 +253,12 @@ def test_stock_allocate_is_short_when_only_a_live_hold_could_cover_it(warehouse_
     variant = variant_factory()
     receive(variant, default_of(warehouse_factory(code="ONE")), 4)
     allocate((variant, 4), expires_at=timezone.now() + timedelta(minutes=5))
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(InsufficientStock), transaction.atomic():
         allocate((variant, 1))
 
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 @pytest.mark.parametrize("split", [False, True])
@@ -326,7 +301,7 @@ def test_stock_allocate_expiring_holds_costs_the_same_queries_whatever_their_num
 
 
 def test_stock_allocate_nothing_makes_nothing(three_warehouses):
-    before = snapshot()
+    before = stock_snapshot()
 
     assert stock_allocate(requests=[], actor=None) == []
-    assert snapshot() == before
+    assert stock_snapshot() == before

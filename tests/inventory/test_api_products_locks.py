@@ -1,12 +1,10 @@
 """The product endpoints under a held product lock, and concurrent edits of one product, with real threads."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 
 from catalog.models import Product, Variant
 from tests.assertions import error_of
+from tests.locking import assert_database_busy, held_in_another_transaction
 from tests.stock import only_variant
 
 # name: (method, path, body)
@@ -27,31 +25,13 @@ def test_a_held_product_lock_answers_database_busy_not_a_500(admin_client, produ
     product = product_factory(sku="LOCKED-1")
     variant = only_variant(product)
     before = (list(Product.objects.values()), list(Variant.objects.values()))
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock() -> None:
-        try:
-            with transaction.atomic():
-                Product.objects.select_for_update().get(pk=product.pk)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
     method, path, body = LOCKING_ENDPOINTS[endpoint]
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(timeout=30)
-        url = path.format(id=product.pk, variant_id=variant.pk)
-        response = getattr(admin_client, method)(url, body) if body else getattr(admin_client, method)(url)
-    finally:
-        release.set()
-        holder.join()
+    url = path.format(id=product.pk, variant_id=variant.pk)
 
-    assert response.status_code == 503, response.content
-    error = error_of(response)
-    assert (error["code"], error["details"]) == ("database_busy", {"reason": "lock_timeout"})
+    with held_in_another_transaction(lambda: Product.objects.select_for_update().get(pk=product.pk)):
+        response = getattr(admin_client, method)(url, body) if body else getattr(admin_client, method)(url)
+
+    assert_database_busy(response)
     assert (list(Product.objects.values()), list(Variant.objects.values())) == before
 
 

@@ -1,10 +1,8 @@
 """``check_stock`` and ``release_expired_reservations``."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,23 +18,10 @@ from inventory.models import (
 )
 from inventory.services.receipts import ReceiptLine, stock_receive
 from inventory.services.reservations import SkuLine, reservation_allocate, reservation_hold
+from tests.commands import command_failure, command_output
 from tests.stock import rows_of
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out)
-    return out.getvalue()
-
-
-def failing(*args) -> tuple[str, str]:
-    """(stdout, error message) of a command that must fail."""
-    out = StringIO()
-    with pytest.raises(CommandError) as excinfo:
-        call_command(*args, stdout=out)
-    return out.getvalue(), str(excinfo.value)
 
 
 @pytest.fixture
@@ -57,14 +42,14 @@ def stocked(warehouse_factory, location_factory, variant_factory, inventory_mana
 
 
 def test_check_stock_passes_on_consistent_stock(stocked):
-    assert "consistent" in run("check_stock")
+    assert "consistent" in command_output("check_stock")
 
 
 @pytest.mark.stock_books_unchecked
 def test_check_stock_fails_on_a_row_changed_behind_the_ledger(stocked):
     Stock.objects.filter(variant=stocked["bad"], location=stocked["shelf"]).update(on_hand=F("on_hand") + 2)
 
-    out, error = failing("check_stock")
+    out, error = command_failure("check_stock")
 
     assert "LEDGER MISMATCH BAD-1 at ONE/A-01" in out
     assert "on hand 12 vs ledger 10, reserved 3 vs ledger 3" in out
@@ -76,7 +61,7 @@ def test_check_stock_fails_on_a_row_changed_behind_the_ledger(stocked):
 def test_check_stock_fails_when_reserved_units_differ_from_the_reservations(stocked):
     Reservation.objects.filter(reference="hold").update(status=ReservationStatus.RELEASED)  # no RELEASE booked
 
-    out, error = failing("check_stock")
+    out, error = command_failure("check_stock")
 
     assert "RESERVATION MISMATCH BAD-1 at ONE/A-01" in out
     assert "reserved 3 vs held 0" in out
@@ -88,7 +73,7 @@ def test_check_stock_fails_when_reserved_units_differ_from_the_reservations(stoc
 def test_check_stock_counts_every_drifted_row(stocked):
     Stock.objects.update(reserved=F("reserved") + 1)  # every row: off its ledger and off its reservations
 
-    out, error = failing("check_stock")
+    out, error = command_failure("check_stock")
 
     rows = Stock.objects.count()
     assert out.count("LEDGER MISMATCH") == rows
@@ -114,8 +99,8 @@ def test_release_expired_reservations_expires_only_the_due_holds(stocked, invent
     )
     Reservation.objects.filter(pk__in=[r.pk for r in due]).update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    first = run("release_expired_reservations", "--batch-size", "2")
-    second = run("release_expired_reservations")
+    first = command_output("release_expired_reservations", "--batch-size", "2")
+    second = command_output("release_expired_reservations")
 
     assert first == "expired 3 reservation(s)\n"
     assert second == "expired 0 reservation(s)\n"
@@ -127,10 +112,10 @@ def test_release_expired_reservations_expires_only_the_due_holds(stocked, invent
     ) == [(r.pk, -1) for r in due]
     assert Allocation.objects.filter(reservation=later).get().quantity == 1
     assert rows_of(stocked["good"])["TWO/DEFAULT"] == (5, 1)
-    assert "consistent" in run("check_stock")
+    assert "consistent" in command_output("check_stock")
 
 
 def test_release_expired_reservations_refuses_an_empty_batch(stocked):
-    out, error = failing("release_expired_reservations", "--batch-size", "0")
+    out, error = command_failure("release_expired_reservations", "--batch-size", "0")
 
     assert (out, error) == ("", "--batch-size must be at least 1")

@@ -2,24 +2,19 @@
 
 from collections import Counter
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
 from inventory.exceptions import InsufficientStock, ReservationInvalidTransition
 from inventory.models import (
-    DEFAULT_LOCATION_CODE,
-    Location,
     MovementKind,
     Reservation,
     ReservationStatus,
     Stock,
     StockMovement,
 )
-from inventory.services.receipts import ReceiptLine, stock_receive
 from inventory.services.reservations import (
     SkuLine,
     reservation_allocate,
@@ -30,19 +25,11 @@ from inventory.services.reservations import (
 from inventory.services.transfers import stock_transfer
 from orders.models import Order
 from orders.services import OrderLine, order_place
+from tests.commands import command_output
+from tests.inventory.helpers import default_of, receive
 from tests.stock import assert_stock_consistent, only_variant, rows_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def default_of(warehouse) -> Location:
-    return Location.objects.get(warehouse=warehouse, code=DEFAULT_LOCATION_CODE)
-
-
-def receive(variant, location, quantity: int) -> None:
-    stock_receive(
-        warehouse_id=location.warehouse_id, lines=[ReceiptLine(variant.sku, quantity, location.pk)], actor=None
-    )
 
 
 class RetryLog:
@@ -292,9 +279,7 @@ def test_release_and_commit_services_racing_each_other(
 
 
 def _expire(**_):
-    out = StringIO()
-    call_command("release_expired_reservations", "--batch-size", "4", stdout=out)
-    return int(out.getvalue().split()[1])
+    return int(command_output("release_expired_reservations", "--batch-size", "4").split()[1])
 
 
 def test_concurrent_runs_of_the_expiry_command_expire_each_hold_once(

@@ -8,10 +8,8 @@ the database at the latest state whatever happens, so the tests after this one k
 
 import uuid
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.db import IntegrityError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
@@ -27,10 +25,10 @@ from inventory.models import (
     Stock,
     StockMovement,
 )
-from inventory.selectors import ledger_mismatches, reservation_mismatches
 from inventory.services.products import product_create_with_stock
 from orders.models import Order, OrderItem, OrderStatus
 from orders.services import order_cancel, order_pay, order_ship
+from tests.stock import assert_stock_consistent
 
 BEFORE_ISSUE_10 = [
     ("inventory", "0002_ledger_append_only"),
@@ -199,14 +197,6 @@ def _populate(apps) -> dict:
     }
 
 
-def _assert_check_stock_clean() -> None:
-    assert list(ledger_mismatches()) == []
-    assert list(reservation_mismatches()) == []
-    out = StringIO()
-    call_command("check_stock", stdout=out)
-    assert "consistent" in out.getvalue()
-
-
 def test_migration_moves_products_stock_ledger_and_orders_without_loss(old_apps):
     old = _populate(old_apps)
 
@@ -257,7 +247,7 @@ def test_migration_moves_products_stock_ledger_and_orders_without_loss(old_apps)
         assert (row.on_hand_delta, row.reserved_delta) == (available_delta + reserved_delta, reserved_delta)
         assert (row.on_hand_after, row.reserved_after) == (available_after + reserved_after, reserved_after)
     assert not StockMovement.objects.filter(kind="SHIP").exists()
-    _assert_check_stock_clean()
+    assert_stock_consistent()
 
     items = {item.pk: item for item in OrderItem.objects.select_related("order", "reservation")}
     assert set(items) == set(old["items"])
@@ -317,7 +307,7 @@ def test_migrated_open_orders_still_cancel_and_ship(old_apps):
     assert numbers[products["widget"].pk] == (95, 0)
     assert numbers[products["widget_again"].pk] == (19, 0)
     assert numbers[products["widget_2"].pk] == (5, 0)
-    _assert_check_stock_clean()
+    assert_stock_consistent()
 
 
 def test_migrated_ledger_is_append_only_and_new_rows_get_fresh_ids(old_apps):
@@ -333,4 +323,4 @@ def test_migrated_ledger_is_append_only_and_new_rows_get_fresh_ids(old_apps):
     assert variant.pk > max(p.pk for p in old["products"].values())
     assert product.slug not in {"widget", "widget-2"}
     assert Stock.objects.get(variant=variant).on_hand == 4
-    _assert_check_stock_clean()
+    assert_stock_consistent()

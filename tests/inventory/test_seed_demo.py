@@ -1,22 +1,15 @@
 from collections import Counter, defaultdict
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from accounts.models import Role, User
 from catalog.models import Brand, Category, Product, ProductStatus, Variant
 from inventory.models import Location, MovementKind, Reservation, Stock, StockMovement, Warehouse
 from orders.services import OrderLine, order_place
+from tests.commands import command_output
 from tests.stock import assert_stock_consistent
 
 pytestmark = pytest.mark.django_db
-
-
-def seed(*args: str) -> str:
-    out = StringIO()
-    call_command("seed_demo", *args, stdout=out)
-    return out.getvalue()
 
 
 def table_counts() -> dict[str, int]:
@@ -25,7 +18,7 @@ def table_counts() -> dict[str, int]:
 
 
 def test_seed_demo_creates_users_catalog_warehouses_and_spread_stock():
-    out = seed("--products", "8", "--customers", "2")
+    out = command_output("seed_demo", "--products", "8", "--customers", "2")
 
     assert dict(User.objects.values_list("email", "role")) == {
         "admin@example.com": Role.ADMIN,
@@ -90,10 +83,10 @@ def test_seed_demo_creates_users_catalog_warehouses_and_spread_stock():
 
 
 def test_seed_demo_twice_adds_nothing():
-    seed("--products", "6", "--customers", "2")
+    command_output("seed_demo", "--products", "6", "--customers", "2")
     before = table_counts()
 
-    again = seed("--products", "6", "--customers", "2")
+    again = command_output("seed_demo", "--products", "6", "--customers", "2")
 
     assert table_counts() == before
     assert "Demo-" not in again
@@ -102,11 +95,11 @@ def test_seed_demo_twice_adds_nothing():
 
 
 def test_seed_demo_adds_only_the_missing_products_and_their_stock():
-    seed("--products", "4", "--customers", "1")
+    command_output("seed_demo", "--products", "4", "--customers", "1")
     movements = set(StockMovement.objects.values_list("pk", flat=True))
     stock_before = dict(Stock.objects.values_list("pk", "on_hand"))
 
-    out = seed("--products", "6", "--customers", "1")
+    out = command_output("seed_demo", "--products", "6", "--customers", "1")
 
     assert "products: 2 created, 4 already there" in out
     assert Product.objects.count() == 6
@@ -120,7 +113,7 @@ def test_seed_demo_adds_only_the_missing_products_and_their_stock():
 
 
 def test_seed_demo_users_log_in_and_order_the_seeded_variants(api_client):
-    seed("--products", "4", "--customers", "1")
+    command_output("seed_demo", "--products", "4", "--customers", "1")
     customer = User.objects.get(email="customer1@example.com")
     multi = Product.objects.filter(variants__sku="DEMO-00003-1").get()
     skus = sorted(multi.variants.values_list("sku", flat=True))

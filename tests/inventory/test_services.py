@@ -24,7 +24,6 @@ from inventory.exceptions import (
     UnknownWarehouse,
 )
 from inventory.models import (
-    DEFAULT_LOCATION_CODE,
     MAX_UNITS,
     Allocation,
     Location,
@@ -55,31 +54,10 @@ from inventory.services.warehouses import (
     warehouse_create,
     warehouse_update,
 )
+from tests.inventory.helpers import default_of, receive, stock_snapshot
 from tests.stock import assert_stock_consistent, rows_of
 
 pytestmark = pytest.mark.django_db
-
-
-def default_of(warehouse) -> Location:
-    return Location.objects.get(warehouse=warehouse, code=DEFAULT_LOCATION_CODE)
-
-
-def receive(variant, location, quantity: int) -> None:
-    stock_receive(
-        warehouse_id=location.warehouse_id, lines=[ReceiptLine(variant.sku, quantity, location.pk)], actor=None
-    )
-
-
-def snapshot() -> tuple:
-    """Everything a stock operation may write."""
-    return (
-        sorted(Warehouse.objects.values_list("pk", "code", "is_active")),
-        sorted(Location.objects.values_list("pk", "code", "is_active")),
-        sorted(Stock.objects.values_list("pk", "on_hand", "reserved")),
-        sorted(Reservation.objects.values_list("pk", "status")),
-        Allocation.objects.count(),
-        StockMovement.objects.count(),
-    )
 
 
 def movements_of(result) -> list[tuple]:
@@ -113,13 +91,13 @@ def test_warehouse_create_normalises_and_makes_its_default_location():
 
 
 def test_warehouse_create_refuses_a_taken_code_in_any_case(warehouse):
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(CodeTaken) as excinfo:
         warehouse_create(code=" one ", name="Another")
 
     assert excinfo.value.details == {"code": "ONE"}
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_warehouse_update_changes_only_the_given_fields(warehouse):
@@ -134,14 +112,14 @@ def test_location_create_normalises_the_code_unique_within_its_warehouse(warehou
     other = warehouse_factory(code="TWO")
     shelf = location_create(warehouse_id=warehouse.pk, code=" a-01 ")
     same_code_elsewhere = location_create(warehouse_id=other.pk, code="A-01")
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(CodeTaken) as excinfo:
         location_create(warehouse_id=warehouse.pk, code="A-01")
 
     assert (shelf.code, shelf.warehouse_id, same_code_elsewhere.warehouse_id) == ("A-01", warehouse.pk, other.pk)
     assert excinfo.value.details == {"code": "A-01"}
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_location_create_in_an_unknown_warehouse():
@@ -244,31 +222,31 @@ def test_stock_receive_refuses_bad_lines_and_writes_nothing(
     inactive = location_factory(warehouse=warehouse, code="OLD")
     location_update(location_id=inactive.pk, changes={"is_active": False})
     ids = {"warehouse": warehouse.pk, "foreign": default_of(warehouse_factory(code="TWO")).pk, "inactive": inactive.pk}
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(error) as excinfo:
         stock_receipt_create(warehouse_id=warehouse.pk, lines=lines(ids), actor=None, reference="PO-1")
 
     assert excinfo.value.details == details(ids)
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_receive_into_an_unknown_or_inactive_warehouse(warehouse, variant):
     with pytest.raises(UnknownWarehouse) as unknown:
         stock_receipt_create(warehouse_id=424242, lines=[ReceiptLine("PEN-1", 1)], actor=None, reference="PO-1")
     warehouse_update(warehouse_id=warehouse.pk, changes={"is_active": False})
-    before = snapshot()
+    before = stock_snapshot()
     with pytest.raises(LocationInactive) as inactive:
         stock_receipt_create(warehouse_id=warehouse.pk, lines=[ReceiptLine("PEN-1", 1)], actor=None, reference="PO-1")
 
     assert unknown.value.details == {"warehouse_ids": [424242]}
     assert inactive.value.details == {"location_ids": [default_of(warehouse).pk]}
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_receive_refuses_more_than_a_row_can_count(warehouse, variant):
     receive(variant, default_of(warehouse), MAX_UNITS - 5)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(StockLimitExceeded) as excinfo:
         stock_receipt_create(
@@ -281,7 +259,7 @@ def test_stock_receive_refuses_more_than_a_row_can_count(warehouse, variant):
     assert excinfo.value.details == {
         "lines": [{"sku": "PEN-1", "location_id": default_of(warehouse).pk, "on_hand": MAX_UNITS - 5, "delta": 6}]
     }
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_receive_costs_the_same_queries_for_1_10_and_50_lines(warehouse, location_factory, variant_factory):
@@ -343,7 +321,7 @@ def test_stock_count_below_the_reserved_units_is_refused(warehouse, variant, inv
     location = default_of(warehouse)
     receive(variant, location, 10)
     reservation_hold(sku="PEN-1", quantity=6, location_id=location.pk, reference="hold", actor=inventory_manager)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(StockWouldGoNegative) as excinfo:
         stock_count(sku="PEN-1", location_id=location.pk, counted=5, reason="count", actor=inventory_manager)
@@ -356,14 +334,14 @@ def test_stock_count_below_the_reserved_units_is_refused(warehouse, variant, inv
         "on_hand": 10,
         "available": 4,
     }
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_adjust_refuses_going_below_zero_or_below_the_reserved_units(warehouse, variant, inventory_manager):
     location = default_of(warehouse)
     receive(variant, location, 10)
     reservation_hold(sku="PEN-1", quantity=7, location_id=location.pk, reference="hold", actor=inventory_manager)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(StockWouldGoNegative) as excinfo:
         stock_adjust(sku="PEN-1", location_id=location.pk, delta=-4, reason="count", actor=inventory_manager)
@@ -376,13 +354,13 @@ def test_stock_adjust_refuses_going_below_zero_or_below_the_reserved_units(wareh
         "on_hand": 10,
         "available": 3,
     }
-    assert snapshot() == before
+    assert stock_snapshot() == before
     stock_adjust(sku="PEN-1", location_id=location.pk, delta=-3, reason="count", actor=inventory_manager)
     assert rows_of(variant) == {"ONE/DEFAULT": (7, 7)}
 
 
 def test_stock_adjust_down_where_there_is_no_row_creates_none(warehouse, variant, inventory_manager):
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(StockWouldGoNegative) as excinfo:
         stock_adjust(
@@ -390,19 +368,19 @@ def test_stock_adjust_down_where_there_is_no_row_creates_none(warehouse, variant
         )
 
     assert (excinfo.value.details["on_hand"], excinfo.value.details["available"]) == (0, 0)
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_adjust_refuses_more_than_a_row_can_count(warehouse, variant, inventory_manager):
     receive(variant, default_of(warehouse), MAX_UNITS)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(StockLimitExceeded):
         stock_adjust(
             sku="PEN-1", location_id=default_of(warehouse).pk, delta=1, reason="count", actor=inventory_manager
         )
 
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_adjust_unknown_sku_or_location(warehouse, variant, inventory_manager):
@@ -456,7 +434,7 @@ def test_stock_transfer_never_moves_more_than_is_available(warehouse, location_f
     source = default_of(warehouse)
     receive(variant, source, 10)
     reservation_hold(sku="PEN-1", quantity=8, location_id=source.pk, reference="hold", actor=inventory_manager)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(InsufficientStock) as excinfo:
         stock_transfer(
@@ -468,7 +446,7 @@ def test_stock_transfer_never_moves_more_than_is_available(warehouse, location_f
             {"variant_id": variant.pk, "product_id": variant.product_id, "sku": "PEN-1", "requested": 3, "available": 2}
         ]
     }
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_stock_transfer_refuses_an_inactive_destination_but_empties_an_inactive_source(
@@ -478,12 +456,12 @@ def test_stock_transfer_refuses_an_inactive_destination_but_empties_an_inactive_
     receive(variant, old, 5)
     location_update(location_id=old.pk, changes={"is_active": False})
     location_update(location_id=new.pk, changes={"is_active": False})
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(LocationInactive) as excinfo:
         stock_transfer(sku="PEN-1", from_location_id=old.pk, to_location_id=new.pk, quantity=1, actor=inventory_manager)
     assert excinfo.value.details == {"location_ids": [new.pk]}
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
     stock_transfer(
         sku="PEN-1",
@@ -513,7 +491,7 @@ def test_stock_transfer_refuses_a_destination_that_cannot_count_more(
     full = location_factory(warehouse=warehouse, code="FULL")
     receive(variant, full, MAX_UNITS)
     receive(variant, default_of(warehouse), 1)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(StockLimitExceeded):
         stock_transfer(
@@ -524,7 +502,7 @@ def test_stock_transfer_refuses_a_destination_that_cannot_count_more(
             actor=inventory_manager,
         )
 
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 # --- reservations
@@ -560,7 +538,7 @@ def test_reservation_hold_refuses_unknown_inactive_and_short_locations(
     receive(variant, default_of(warehouse), 50)
     closed = warehouse_factory(code="CLOSED")
     warehouse_update(warehouse_id=closed.pk, changes={"is_active": False})
-    before = snapshot()
+    before = stock_snapshot()
 
     def hold(location_id, quantity=1, sku="PEN-1"):
         return reservation_hold(
@@ -579,7 +557,7 @@ def test_reservation_hold_refuses_unknown_inactive_and_short_locations(
     assert unknown.value.details == {"location_ids": [424242]}
     assert inactive.value.details == {"location_ids": [default_of(closed).pk]}
     assert short.value.details["lines"][0]["available"] == 2
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_reservation_allocate_merges_lines_of_one_sku(warehouse, variant, variant_factory, inventory_manager):
@@ -655,14 +633,14 @@ def test_reservation_ends_only_once(warehouse, variant, inventory_manager, first
     receive(variant, location, 10)
     held = reservation_hold(sku="PEN-1", quantity=4, location_id=location.pk, reference="h", actor=inventory_manager)
     first(reservation_id=held.pk, actor=inventory_manager)
-    before = snapshot()
+    before = stock_snapshot()
 
     with pytest.raises(ReservationInvalidTransition) as excinfo:
         then(reservation_id=held.pk, actor=inventory_manager)
 
     action = "release" if then is reservation_release else "commit"
     assert excinfo.value.details == {"reservation_id": held.pk, "status": status, "action": action}
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
 
 def test_a_hold_past_its_expiry_can_be_released_but_not_committed(warehouse, variant, inventory_manager):
@@ -688,7 +666,7 @@ def test_an_order_s_reservation_moves_only_with_its_order(warehouse, variant, in
     (held,) = stock_allocate(
         requests=[HoldRequest(reference="order", lines=[HoldLine(variant, 3)], order_id=order_id)], actor=None
     )
-    before = snapshot()
+    before = stock_snapshot()
 
     for end in (reservation_release, reservation_commit):
         with pytest.raises(ReservationHeldByOrder) as excinfo:
@@ -696,7 +674,7 @@ def test_an_order_s_reservation_moves_only_with_its_order(warehouse, variant, in
         assert excinfo.value.details == {"reservation_id": held.pk, "order_id": str(order_id)}
     with pytest.raises(ReservationHeldByOrder), transaction.atomic():
         reservations_release(reservation_ids=[held.pk], actor=None, order_id=other_order)
-    assert snapshot() == before
+    assert stock_snapshot() == before
 
     movements = reservations_commit(reservation_ids=[held.pk], actor=None, order_id=order_id)
     assert [(m.kind, m.order_id, m.on_hand_delta) for m in movements] == [(MovementKind.COMMIT, order_id, -3)]

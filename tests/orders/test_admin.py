@@ -5,15 +5,10 @@ import pytest
 from inventory.models import MovementKind, ReservationStatus, StockMovement
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
 from orders.services import order_pay
+from tests.admin_helpers import messages_of
 from tests.stock import assert_stock_consistent, only_variant, stock_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=["admin", "inventory_manager"])
-def staff_browser(request, client, admin_user, inventory_manager):
-    client.force_login(admin_user if request.param == "admin" else inventory_manager)
-    return client
 
 
 @pytest.fixture
@@ -25,10 +20,6 @@ def run_action(browser, action: str, *orders):
     return browser.post(
         "/admin/orders/order/", {"action": action, "_selected_action": [str(o.pk) for o in orders]}, follow=True
     )
-
-
-def messages_of(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, m.message) for m in response.context["messages"]]
 
 
 def test_order_changelist_lists_and_searches(staff_browser, order, customer, user_factory, place_order, product):

@@ -1,9 +1,6 @@
 """Races through the real API and services: threads, each on its own PostgreSQL connection."""
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from config.db import DatabaseBusy
@@ -12,6 +9,7 @@ from inventory.services.receipts import ReceiptLine, stock_receive
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
 from orders.services import OrderLine, order_cancel, order_pay, order_place, order_ship
+from tests.locking import held_in_another_transaction
 from tests.stock import assert_stock_consistent, only_variant, rows_of, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,26 +89,12 @@ def test_concurrent_duplicate_idempotency_keys_create_one_order(product_factory,
 def test_a_stuck_lock_answers_database_busy_instead_of_hanging(product_factory, customer, settings):
     settings.STOCK_LOCK_TIMEOUT_MS = 200
     product = product_factory(stock_quantity=5)
-    locked, release = threading.Event(), threading.Event()
 
-    def hold_lock() -> None:
-        try:
-            with transaction.atomic():
-                Stock.objects.select_for_update().get(variant__product=product)
-                locked.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(timeout=30)
-        with pytest.raises(DatabaseBusy) as excinfo:
-            order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)])
-    finally:
-        release.set()
-        holder.join()
+    with (
+        held_in_another_transaction(lambda: Stock.objects.select_for_update().get(variant__product=product)),
+        pytest.raises(DatabaseBusy) as excinfo,
+    ):
+        order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)])
 
     assert excinfo.value.status == 503
     assert excinfo.value.details == {"reason": "lock_timeout"}
