@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from PIL import ExifTags, Image, PngImagePlugin
 
-from catalog.models import Product, ProductImage
+from catalog.models import IMAGE_POSITION_MAX, Product, ProductImage
 from catalog.services.images import product_image_add
 from tests.assertions import error_of, field_errors
 from tests.locking import assert_database_busy, held_in_another_transaction
@@ -309,6 +309,17 @@ def test_image_add_without_position_goes_last(media_root, admin_client, product,
         assert [image["alt"] for image in images] == ["first", "second", "fifth", "last"]
         assert all(set(image) == IMAGE_FIELDS for image in images)
         assert images[0] == first
+
+
+def test_image_positions_stop_at_their_limit(media_root, admin_client, product):
+    at_limit = post_image(admin_client, product.pk, picture(), position=IMAGE_POSITION_MAX)
+    after_it = post_image(admin_client, product.pk, picture())
+    beyond = post_image(admin_client, product.pk, picture(), position=IMAGE_POSITION_MAX + 1)
+
+    assert (at_limit.status_code, after_it.status_code) == (201, 201)
+    assert after_it.json()["position"] == IMAGE_POSITION_MAX
+    assert field_errors(beyond) == {"position": [f"Ensure this value is less than or equal to {IMAGE_POSITION_MAX}."]}
+    assert len(stored_files(media_root)) == 2
 
 
 def test_image_add_service_removes_the_file_when_the_row_cannot_be_written(media_root, product):

@@ -286,6 +286,13 @@ def test_admin_index_shows_catalog_and_inventory_to_staff(staff_browser):
     assert apps["inventory"] == {"Warehouse", "Stock", "Reservation", "StockMovement"}
 
 
+@pytest.mark.parametrize(("page", "parameter"), [(STOCK, "warehouse"), (STOCK, "location"), (MOVEMENTS, "warehouse")])
+def test_admin_id_filters_survive_a_value_that_is_not_an_id(staff_browser, page, parameter):
+    response = staff_browser.get(page, {parameter: "abc"})
+
+    assert response.status_code == 200  # the page, not a server error
+
+
 def test_stock_changelist_filters_by_warehouse_and_shows_reservations(staff_browser, spread, staff_user):
     reservation_hold(sku="LAMP-1", quantity=4, location_id=spread["shelf"].pk, reference="hold", actor=staff_user)
 

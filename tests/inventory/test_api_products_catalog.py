@@ -260,6 +260,7 @@ def test_add_variant_with_a_taken_sku_in_any_case_is_409(manager_client, product
         ({"sku": "V-1", "price": "1", "options": {"n" * 51: "M"}}, {"options"}),
         ({"sku": "V-1", "price": "1", "options": {"size": "m" * 101}}, {"options"}),
         ({"sku": "V-1", "price": "1", "options": {f"o{i}": "x" for i in range(21)}}, {"options"}),
+        ({"sku": "V-1", "price": "1", "options": {"size": "M\u0000"}}, {"options"}),
         ({"sku": "V-1", "price": "1", "options": ["size", "M"]}, {"options"}),
         ({"sku": "V-1", "price": "1", "options": "size=M"}, {"options"}),
         ({"sku": "V-1", "price": "-1"}, {"price"}),
@@ -278,6 +279,18 @@ def test_add_variant_refuses_bad_input(manager_client, draft_product_factory, bo
     response = manager_client.post(f"/products/{product.pk}/variants", body)
 
     assert set(field_errors(response)) == fields
+    assert db_state() == before
+
+
+def test_add_variant_refuses_a_lone_surrogate_in_options(manager_client, draft_product_factory):
+    """Valid JSON, but PostgreSQL's jsonb cannot store it: a 400, never a 500."""
+    product = draft_product_factory()
+    before = db_state()
+    body = '{"sku": "V-1", "price": "1", "options": {"si\\ud800ze": "M"}}'
+
+    response = manager_client.post(f"/products/{product.pk}/variants", body, content_type="application/json")
+
+    assert set(field_errors(response)) == {"options"}
     assert db_state() == before
 
 

@@ -781,7 +781,10 @@ def test_movements_newest_first_filtered_by_sku_warehouse_and_kind(
     assert (paged["count"], len(paged["results"]), paged["next"] is not None) == (4, 2, True)
 
 
-@pytest.mark.parametrize(("query", "field"), [({"kind": "SHIP"}, "kind"), ({"warehouse_id": "x"}, "warehouse_id")])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [({"kind": "SHIP"}, "kind"), ({"warehouse_id": "x"}, "warehouse_id"), ({"location_id": "1.5"}, "location_id")],
+)
 def test_movements_refuse_bad_filters(admin_client, query, field):
     response = admin_client.get("/stock/movements", query)
 
