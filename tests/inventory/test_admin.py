@@ -287,10 +287,11 @@ def test_admin_index_shows_catalog_and_inventory_to_staff(staff_browser):
 
 
 @pytest.mark.parametrize(("page", "parameter"), [(STOCK, "warehouse"), (STOCK, "location"), (MOVEMENTS, "warehouse")])
-def test_admin_id_filters_survive_a_value_that_is_not_an_id(staff_browser, page, parameter):
+def test_admin_id_filters_refuse_a_value_that_is_not_an_id(staff_browser, spread, page, parameter):
     response = staff_browser.get(page, {parameter: "abc"})
 
-    assert response.status_code == 200  # the page, not a server error
+    assert response.status_code == 302  # Django's answer to an invalid lookup: back to the list, flagged
+    assert response["Location"].endswith("?e=1")
 
 
 def test_stock_changelist_filters_by_warehouse_and_shows_reservations(staff_browser, spread, staff_user):
