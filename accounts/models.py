@@ -77,7 +77,7 @@ class User(AbstractBaseUser):
     def has_perm(self, perm: str, obj=None) -> bool:
         if self.is_superuser:
             return True
-        return self.is_staff and perm.split(".", 1)[0] in {"catalog", "inventory", "orders"}
+        return self.is_staff and perm.split(".", 1)[0] in {"catalog", "inventory", "orders", "carts"}
 
     def has_perms(self, perm_list, obj=None) -> bool:
         return all(self.has_perm(perm, obj) for perm in perm_list)
@@ -85,4 +85,4 @@ class User(AbstractBaseUser):
     def has_module_perms(self, app_label: str) -> bool:
         if self.is_superuser:
             return True
-        return self.is_staff and app_label in {"catalog", "inventory", "orders"}
+        return self.is_staff and app_label in {"catalog", "inventory", "orders", "carts"}

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("inventory.urls")),
     path("", include("orders.urls")),
+    path("", include("carts.urls")),
 ]
 
 

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from config.exceptions import DomainError
 from orders.models import Order, OrderItem, Payment, Shipment
-from orders.services import order_cancel, order_ship
+from orders.services.workflow import order_cancel, order_ship
 
 ITEM_FIELDS = [
     "product",
@@ -17,7 +17,16 @@ ITEM_FIELDS = [
     "line_total",
     "reservation",
 ]
-PAYMENT_FIELDS = ["created_at", "status", "amount", "provider_reference", "message", "refunded_at"]
+PAYMENT_FIELDS = [
+    "created_at",
+    "status",
+    "amount",
+    "currency",
+    "provider_reference",
+    "failure_reason",
+    "completed_at",
+    "refunded_at",
+]
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -67,7 +76,6 @@ class OrderAdmin(admin.ModelAdmin):
         "shipped_at",
         "cancelled_at",
         "idempotency_key",
-        "shipment",
     ]
     fields = readonly_fields
     inlines = [OrderItemInline, PaymentInline]

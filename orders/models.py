@@ -11,11 +11,17 @@ from inventory.models import Reservation
 MAX_AMOUNT = Decimal(10) ** 12  # amounts are numeric(14, 2)
 
 
+def installation_currency() -> str:
+    """Orders and payments keep the installation's ``CURRENCY`` of the day they were made."""
+    return settings.CURRENCY
+
+
 class OrderStatus(models.TextChoices):
     PENDING = "PENDING", "Pending"
     PAID = "PAID", "Paid"
     SHIPPED = "SHIPPED", "Shipped"
     CANCELLED = "CANCELLED", "Cancelled"
+    EXPIRED = "EXPIRED", "Expired"
 
 
 class Order(models.Model):
@@ -31,6 +37,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    currency = models.CharField(max_length=3, default=installation_currency)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001 (NULL: no key, never conflicts)
     request_hash = models.CharField(max_length=64, blank=True, default="")
 
@@ -53,6 +61,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="order_user_recent_idx"),
             models.Index(fields=["status", "-created_at"], name="order_status_recent_idx"),
+            models.Index(fields=["created_at"], condition=models.Q(status="PENDING"), name="order_pending_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -98,43 +107,99 @@ class OrderItem(models.Model):
 
 
 class PaymentStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
     SUCCEEDED = "SUCCEEDED", "Succeeded"
     FAILED = "FAILED", "Failed"
     REFUNDED = "REFUNDED", "Refunded"
 
 
 class Payment(models.Model):
-    """One attempt to charge an order through the payment gateway (a refund marks it REFUNDED)."""
+    """One attempt to charge an order: PENDING -> SUCCEEDED or FAILED (final); SUCCEEDED -> REFUNDED.
+
+    Amount and currency come from the order, never from the client. The gateway is called with
+    the idempotency keys ``pay-<id>`` and ``refund-<id>`` outside any transaction: a PENDING
+    payment, or a refund requested but not done, is what a crash between the call and its
+    settlement leaves for ``manage.py reconcile_payments``.
+    """
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=14, decimal_places=2)
-    status = models.CharField(max_length=16, choices=PaymentStatus.choices)
+    currency = models.CharField(max_length=3, default=installation_currency)
+    status = models.CharField(max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    provider = models.CharField(max_length=50, default="mock")
     provider_reference = models.CharField(max_length=100, blank=True, default="")
-    message = models.CharField(max_length=255, blank=True, default="")
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    refund_requested_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=PaymentStatus.values), name="payment_status_valid"),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="payment_amount_nonnegative"),
             models.UniqueConstraint(
                 fields=["order"],
                 condition=models.Q(status__in=["SUCCEEDED", "REFUNDED"]),
                 name="payment_one_success_per_order",
             ),
+            models.CheckConstraint(
+                condition=models.Q(status="PENDING") | models.Q(completed_at__isnull=False),
+                name="payment_completed_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="payment_status_created_idx"),
+            models.Index(
+                fields=["refund_requested_at"],
+                condition=models.Q(status="SUCCEEDED", refund_requested_at__isnull=False),
+                name="payment_refund_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.status} {self.amount} for {self.order_id}"
+        return f"{self.status} {self.amount} {self.currency} for {self.order_id}"
+
+
+class ShipmentStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SHIPPED = "SHIPPED", "Shipped"
+    CANCELLED = "CANCELLED", "Cancelled"
 
 
 class Shipment(models.Model):
-    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="shipment")
-    carrier = models.CharField(max_length=50, default="flat-rate")
-    cost = models.DecimalField(max_digits=12, decimal_places=2)
-    tracking_number = models.CharField(max_length=64, unique=True)
-    shipped_at = models.DateTimeField()
+    """A parcel for a PAID order: PENDING -> SHIPPED (the order ships, its stock is committed) or CANCELLED."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
+    status = models.CharField(max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.PENDING)
+    carrier = models.CharField(max_length=50, blank=True, default="")
+    tracking_number = models.CharField(max_length=64, blank=True, default="")
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=ShipmentStatus.values), name="shipment_status_valid"),
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="PENDING"), name="shipment_one_open_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["order"], condition=models.Q(status="SHIPPED"), name="shipment_one_shipped_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"],
+                condition=~models.Q(tracking_number=""),
+                name="shipment_tracking_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="SHIPPED") | models.Q(shipped_at__isnull=False),
+                name="shipment_shipped_has_date",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.carrier} {self.tracking_number}"
+        return f"{self.status} {self.carrier} {self.tracking_number}".strip()

@@ -1,4 +1,3 @@
-from django.conf import settings
 from rest_framework import serializers
 
 from catalog.validators import SKU_MAX_LENGTH, sku_validator
@@ -44,15 +43,14 @@ class OrderOutputSerializer(serializers.Serializer):
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
     shipping_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     total_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    currency = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    customer_email = serializers.EmailField(source="user.email")
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
     shipped_at = serializers.DateTimeField(allow_null=True)
     cancelled_at = serializers.DateTimeField(allow_null=True)
+    expired_at = serializers.DateTimeField(allow_null=True)
     items = OrderItemOutputSerializer(many=True, source="items.all")
-
-    def get_currency(self, order) -> str:
-        return settings.CURRENCY
 
 
 def order_as_placed(order) -> dict:
@@ -67,4 +65,5 @@ def order_as_placed(order) -> dict:
         "paid_at": None,
         "shipped_at": None,
         "cancelled_at": None,
+        "expired_at": None,
     }

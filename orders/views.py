@@ -6,12 +6,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.permissions import IsAdmin, IsCustomer, IsStaff
 from orders.filters import OrderFilter
 from orders.models import Order
+from orders.permissions import CanPay, CanPlaceOrders, CanShip
 from orders.selectors import order_list
 from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer, order_as_placed
-from orders.services import OrderLine, order_cancel, order_pay, order_place, order_ship
+from orders.services.placement import OrderLine, order_place
+from orders.services.workflow import order_cancel, order_pay, order_ship
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -48,11 +49,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     def get_permissions(self):
         if self.action == "create":
-            return [IsCustomer()]
+            return [CanPlaceOrders()]
         if self.action == "pay":
-            return [(IsCustomer | IsAdmin)()]
+            return [CanPay()]
         if self.action == "ship":
-            return [IsStaff()]
+            return [CanShip()]
         return [IsAuthenticated()]
 
     @extend_schema(

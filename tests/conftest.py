@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from catalog.models import Variant
 from inventory.selectors import ledger_mismatches, reservation_mismatches
-from orders.services import OrderLine, order_place
+from orders.services.placement import OrderLine, order_place
 from tests.accounts.factories import DEFAULT_PASSWORD, UserFactory
 from tests.catalog.factories import BrandFactory, CategoryFactory, DraftProductFactory, VariantFactory
 from tests.inventory.factories import LocationFactory, StockedProductFactory, WarehouseFactory

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "catalog",
     "inventory",
     "orders",
+    "carts",
 ]
 
 MIDDLEWARE = [
@@ -206,3 +207,5 @@ SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="0.00")).quan
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.MockGateway")
 MOCK_PAYMENT_FAIL = env.bool("MOCK_PAYMENT_FAIL", default=False)
 DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=3)
+# A PENDING order older than this many minutes expires and its reservations are released (0: never).
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=60)

@@ -16,7 +16,7 @@ from catalog.models import Product, ProductStatus, Variant
 from inventory.models import Allocation, MovementKind, Reservation, Stock, StockMovement
 from inventory.selectors import ledger_mismatches
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
-from orders.services import order_cancel, order_pay, order_ship
+from orders.services.workflow import order_cancel, order_pay, order_ship
 from tests.assertions import error_of, field_errors
 from tests.inventory.helpers import VARIANT_FIELDS
 from tests.stock import assert_stock_consistent, only_variant, rows_of, stock_of

@@ -24,7 +24,7 @@ from inventory.services.reservations import (
 )
 from inventory.services.transfers import stock_transfer
 from orders.models import Order
-from orders.services import OrderLine, order_place
+from orders.services.placement import OrderLine, order_place
 from tests.commands import command_output
 from tests.inventory.helpers import default_of, receive
 from tests.stock import assert_stock_consistent, only_variant, rows_of

@@ -27,7 +27,7 @@ from inventory.models import (
 )
 from inventory.services.products import product_create_with_stock
 from orders.models import Order, OrderItem, OrderStatus
-from orders.services import order_cancel, order_pay, order_ship
+from orders.services.workflow import order_cancel, order_pay, order_ship
 from tests.stock import assert_stock_consistent
 
 BEFORE_ISSUE_10 = [

@@ -5,7 +5,7 @@ import pytest
 from accounts.models import Role, User
 from catalog.models import Brand, Category, Product, ProductStatus, Variant
 from inventory.models import Location, MovementKind, Reservation, Stock, StockMovement, Warehouse
-from orders.services import OrderLine, order_place
+from orders.services.placement import OrderLine, order_place
 from tests.commands import command_output
 from tests.stock import assert_stock_consistent
 

@@ -4,7 +4,7 @@ import pytest
 
 from inventory.models import MovementKind, ReservationStatus, StockMovement
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
-from orders.services import order_pay
+from orders.services.workflow import order_pay
 from tests.admin_helpers import messages_of
 from tests.stock import assert_stock_consistent, only_variant, stock_of
 

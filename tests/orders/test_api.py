@@ -23,6 +23,8 @@ ORDER_FIELDS = {
     "cancelled_at",
     "items",
     "currency",
+    "customer_email",
+    "expired_at",
 }
 
 

@@ -8,7 +8,8 @@ from inventory.models import Stock
 from inventory.services.receipts import ReceiptLine, stock_receive
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
-from orders.services import OrderLine, order_cancel, order_pay, order_place, order_ship
+from orders.services.placement import OrderLine, order_place
+from orders.services.workflow import order_cancel, order_pay, order_ship
 from tests.locking import held_in_another_transaction
 from tests.stock import assert_stock_consistent, only_variant, rows_of, stock_of
 

@@ -12,7 +12,6 @@ from inventory.exceptions import InsufficientStock
 from inventory.models import Allocation, MovementKind, Reservation, ReservationStatus, StockMovement
 from inventory.services.locations import default_location
 from inventory.services.receipts import ReceiptLine, stock_receipt_create
-from orders import services as orders_services
 from orders.exceptions import (
     EmptyOrder,
     IdempotencyKeyReused,
@@ -22,7 +21,9 @@ from orders.exceptions import (
     TransitionForbidden,
 )
 from orders.models import Order, OrderItem, OrderStatus, Payment, PaymentStatus, Shipment
-from orders.services import OrderLine, order_cancel, order_pay, order_place, order_ship
+from orders.services import placement as orders_services
+from orders.services.placement import OrderLine, order_place
+from orders.services.workflow import order_cancel, order_pay, order_ship
 from tests.stock import assert_stock_consistent, only_variant, rows_of, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)

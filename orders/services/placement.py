@@ -1,10 +1,7 @@
-"""Every write to orders: placement and the PENDING -> PAID -> SHIPPED (or CANCELLED) workflow.
+"""Placing orders: lines resolved through the catalog, one inventory reservation per line, prices snapshotted.
 
-Orders read the catalog through its selectors and hold stock through inventory's reservations:
-placing an order allocates one reservation per line, shipping commits them, cancelling releases
-them. Stock moves only through ``inventory.services``; each entry point owns one durable transaction,
-is retried on a deadlock or serialization failure, and queues its log and email events with
-``transaction.on_commit`` so nothing leaves the process for a transaction that rolled back.
+The entry point owns one durable transaction, is retried on a deadlock or serialization
+failure, and queues its events with ``transaction.on_commit``.
 """
 
 import hashlib
@@ -17,38 +14,24 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from catalog.exceptions import ProductsUnavailable, VariantRequired
 from catalog.models import Variant
 from catalog.selectors import variant_is_sellable, variants_for_sale
 from catalog.validators import sku_normalize
 from config.db import retry_on_conflict, unique_violation
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
-from inventory.services.reservations import reservations_commit, reservations_release
 from orders.exceptions import (
     EmptyOrder,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
-    InvalidTransition,
-    OrderNotFound,
     OrderTooLarge,
-    PaymentDeclined,
-    TransitionForbidden,
 )
-from orders.models import MAX_AMOUNT, Order, OrderItem, OrderStatus, Payment, PaymentStatus, Shipment
+from orders.models import MAX_AMOUNT, Order, OrderItem
 from orders.notifications import order_event_emit
-from orders.payments import payment_gateway
 
 IDEMPOTENCY_CONSTRAINT = "order_idempotency_key_per_user"
-
-# action -> (statuses it may start from, status it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "pay": (frozenset({OrderStatus.PENDING}), OrderStatus.PAID),
-    "ship": (frozenset({OrderStatus.PAID}), OrderStatus.SHIPPED),
-    "cancel": (frozenset({OrderStatus.PENDING, OrderStatus.PAID}), OrderStatus.CANCELLED),
-}
 
 
 @dataclass(frozen=True)
@@ -208,7 +191,13 @@ def _order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key:
     resolved = _merged(found)
     request_hash = _request_hash(resolved)
 
-    order = Order(id=uuid.uuid4(), user=customer, idempotency_key=idempotency_key, request_hash=request_hash)
+    order = Order(
+        id=uuid.uuid4(),
+        user=customer,
+        currency=settings.CURRENCY,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
     items = [
         OrderItem(
             order=order,
@@ -239,122 +228,3 @@ def _order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key:
     OrderItem.objects.bulk_create(items)
     order_event_emit(order=order, email=customer.email, event="order_placed")
     return Placement(order=order, replayed=False)
-
-
-def _order_lock(order_id: uuid.UUID) -> Order:
-    order = Order.objects.select_for_update(of=("self",)).select_related("user").filter(pk=order_id).first()
-    if order is None:
-        raise OrderNotFound("Order not found.", order_id=str(order_id))
-    return order
-
-
-def _transition_check(order: Order, action: str) -> str:
-    allowed_from, target = TRANSITIONS[action]
-    if order.status not in allowed_from:
-        raise InvalidTransition(
-            f"Cannot {action} an order that is {order.status}.",
-            order_id=str(order.pk),
-            status=order.status,
-            action=action,
-        )
-    return target
-
-
-def _forbid(action: str, reason: str) -> TransitionForbidden:
-    return TransitionForbidden(reason, action=action)
-
-
-def _reservations_of(order: Order) -> list[int]:
-    return list(order.items.values_list("reservation_id", flat=True))
-
-
-@retry_on_conflict
-@transaction.atomic(durable=True)
-def _order_pay_attempt(*, order_id: uuid.UUID, actor: User) -> tuple[Order, Payment]:
-    order = _order_lock(order_id)
-    if actor.pk != order.user_id and actor.role != Role.ADMIN:
-        raise _forbid("pay", "Only the customer who placed the order, or an admin, may pay for it.")
-    target = _transition_check(order, "pay")
-    result = payment_gateway().charge(order_id=order.pk, amount=order.total_amount)
-    payment = Payment.objects.create(
-        order=order,
-        amount=order.total_amount,
-        status=PaymentStatus.SUCCEEDED if result.succeeded else PaymentStatus.FAILED,
-        provider_reference=result.reference,
-        message=result.message,
-    )
-    if result.succeeded:
-        order.status, order.paid_at = target, timezone.now()
-        order.save(update_fields=["status", "paid_at"])
-        order_event_emit(order=order, email=order.user.email, event="order_paid")
-    else:
-        order_event_emit(order=order, email=None, event="payment_failed")
-    return order, payment
-
-
-def order_pay(*, order_id: uuid.UUID, actor: User) -> Order:
-    """Charge the order through the payment gateway: PENDING -> PAID.
-
-    A declined payment is recorded (FAILED) and committed, the order stays PENDING, and the
-    caller gets ``PaymentDeclined``.
-    """
-    order, payment = _order_pay_attempt(order_id=order_id, actor=actor)
-    if payment.status == PaymentStatus.FAILED:
-        raise PaymentDeclined(
-            payment.message or "The payment was declined.", order_id=str(order.pk), payment_id=payment.pk
-        )
-    return order
-
-
-@retry_on_conflict
-@transaction.atomic(durable=True)
-def order_ship(*, order_id: uuid.UUID, actor: User) -> Order:
-    """PAID -> SHIPPED: the reserved stock leaves for good and a flat-rate shipment is recorded."""
-    order = _order_lock(order_id)
-    if not actor.is_staff:
-        raise _forbid("ship", "Only staff may ship orders.")
-    target = _transition_check(order, "ship")
-    reservations_commit(reservation_ids=_reservations_of(order), actor=actor, order_id=order.pk)
-    now = timezone.now()
-    Shipment.objects.create(
-        order=order,
-        carrier="flat-rate",
-        cost=order.shipping_amount,
-        tracking_number=f"FR{uuid.uuid4().hex[:16].upper()}",
-        shipped_at=now,
-    )
-    order.status, order.shipped_at = target, now
-    order.save(update_fields=["status", "shipped_at"])
-    order_event_emit(order=order, email=order.user.email, event="order_shipped")
-    return order
-
-
-@retry_on_conflict
-@transaction.atomic(durable=True)
-def order_cancel(*, order_id: uuid.UUID, actor: User) -> Order:
-    """PENDING -> CANCELLED (owner or staff) or PAID -> CANCELLED (staff; the payment is refunded).
-
-    The reserved stock goes back to available.
-    """
-    order = _order_lock(order_id)
-    target = _transition_check(order, "cancel")
-    if order.status == OrderStatus.PAID and not actor.is_staff:
-        raise _forbid("cancel", "Only staff may cancel an order that is paid.")
-    if actor.pk != order.user_id and not actor.is_staff:
-        raise _forbid("cancel", "Only the customer who placed the order, or staff, may cancel it.")
-    if order.status == OrderStatus.PAID:
-        _payment_refund(order=order)
-    reservations_release(reservation_ids=_reservations_of(order), actor=actor, order_id=order.pk)
-    order.status, order.cancelled_at = target, timezone.now()
-    order.save(update_fields=["status", "cancelled_at"])
-    order_event_emit(order=order, email=order.user.email, event="order_cancelled")
-    return order
-
-
-def _payment_refund(*, order: Order) -> None:
-    payment = Payment.objects.select_for_update().get(order=order, status=PaymentStatus.SUCCEEDED)
-    result = payment_gateway().refund(reference=payment.provider_reference, amount=payment.amount)
-    if not result.succeeded:
-        raise PaymentDeclined(result.message or "The refund was declined.", order_id=str(order.pk))
-    payment.status, payment.refunded_at = PaymentStatus.REFUNDED, timezone.now()
-    payment.save(update_fields=["status", "refunded_at"])

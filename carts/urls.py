@@ -1,0 +1,5 @@
+from config.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+
+urlpatterns = router.urls
