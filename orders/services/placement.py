@@ -180,6 +180,18 @@ def order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: 
 @retry_on_conflict
 @transaction.atomic(durable=True)
 def _order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None) -> Placement:
+    return order_place_in_transaction(customer=customer, lines=lines, idempotency_key=idempotency_key)
+
+
+@transaction.atomic(savepoint=False)
+def order_place_in_transaction(
+    *, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None = None
+) -> Placement:
+    """``order_place`` inside the caller's transaction (a cart's checkout, which locks the cart first).
+
+    The caller owns the transaction: it retries it on a deadlock, and on the unique violation of
+    a concurrent request with the same Idempotency-Key runs it once more to replay that order.
+    """
     _lines_check(lines)
     found = _variants_find(lines)
     if idempotency_key is not None and found.complete:
