@@ -53,8 +53,9 @@ WITH new_order AS (
   SELECT stock_id, 'RESERVE', 0, 1, on_hand, reserved, reservation_id, order_id, reference, ':user_id'::uuid, '', now()
     FROM line
 ), placed AS (
-  INSERT INTO orders_order (id, user_id, status, subtotal, shipping_amount, total_amount, created_at, request_hash)
-  SELECT new_order.id, ':user_id'::uuid, 'PENDING', total.amount, 0.00, total.amount, now(), ''
+  INSERT INTO orders_order
+    (id, user_id, status, subtotal, shipping_amount, total_amount, currency, created_at, request_hash)
+  SELECT new_order.id, ':user_id'::uuid, 'PENDING', total.amount, 0.00, total.amount, 'USD', now(), ''
     FROM new_order, (SELECT COALESCE(SUM(price), 0.00) AS amount FROM line) AS total
 )
 INSERT INTO orders_orderitem

@@ -19,7 +19,7 @@ class OrderNotFound(DomainError):
 
 
 class InvalidTransition(DomainError):
-    """The order's status does not allow this step. details: order_id, status, action."""
+    """The status does not allow this step. details: order_id (or payment_id, shipment_id), status, action."""
 
     code = "invalid_transition"
     status = 409
@@ -49,3 +49,35 @@ class IdempotencyKeyInFlight(DomainError):
 
     code = "idempotency_key_in_flight"
     status = 409
+
+
+class PaymentNotFound(DomainError):
+    code = "payment_not_found"
+    status = 404
+
+
+class ShipmentNotFound(DomainError):
+    code = "shipment_not_found"
+    status = 404
+
+
+class ShipmentOpen(DomainError):
+    """The order already has a PENDING shipment. details: order_id, shipment_id."""
+
+    code = "shipment_open"
+    status = 409
+
+
+class TrackingNumberTaken(DomainError):
+    """Another shipment of the carrier has this tracking number. details: carrier, tracking_number."""
+
+    code = "tracking_number_taken"
+    status = 409
+
+
+class PaymentGatewayUnavailable(DomainError):
+    """The gateway failed or did not answer; the payment stays PENDING until a retry or
+    ``reconcile_payments`` learns the answer. details: order_id, payment_id."""
+
+    code = "payment_gateway_unavailable"
+    status = 502

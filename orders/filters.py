@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment, ShipmentStatus
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -24,11 +24,20 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-class OrderFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(
-        choices=[*OrderStatus.choices, *[(value.lower(), label) for value, label in OrderStatus.choices]],
-        method="filter_status",
+def _status_filter(choices) -> django_filters.ChoiceFilter:
+    """A status in any case (``paid`` or ``PAID``)."""
+    return django_filters.ChoiceFilter(
+        choices=[*choices, *[(value.lower(), label) for value, label in choices]], method="filter_status"
     )
+
+
+class _StatusFilterSet(django_filters.FilterSet):
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(status=value.upper())
+
+
+class OrderFilter(_StatusFilterSet):
+    status = _status_filter(OrderStatus.choices)
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
@@ -36,5 +45,20 @@ class OrderFilter(django_filters.FilterSet):
         model = Order
         fields: list[str] = []
 
-    def filter_status(self, queryset, name, value):
-        return queryset.filter(status=value.upper())
+
+class PaymentFilter(_StatusFilterSet):
+    order_id = django_filters.UUIDFilter(field_name="order_id")
+    status = _status_filter(PaymentStatus.choices)
+
+    class Meta:
+        model = Payment
+        fields: list[str] = []
+
+
+class ShipmentFilter(_StatusFilterSet):
+    order_id = django_filters.UUIDFilter(field_name="order_id")
+    status = _status_filter(ShipmentStatus.choices)
+
+    class Meta:
+        model = Shipment
+        fields: list[str] = []

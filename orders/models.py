@@ -117,9 +117,13 @@ class Payment(models.Model):
     """One attempt to charge an order: PENDING -> SUCCEEDED or FAILED (final); SUCCEEDED -> REFUNDED.
 
     Amount and currency come from the order, never from the client. The gateway is called with
-    the idempotency keys ``pay-<id>`` and ``refund-<id>`` outside any transaction: a PENDING
-    payment, or a refund requested but not done, is what a crash between the call and its
-    settlement leaves for ``manage.py reconcile_payments``.
+    the idempotency keys ``pay-<id>`` and ``refund-<id>`` outside any transaction, after
+    ``charge_requested_at`` / ``refund_requested_at`` are committed: a PENDING payment with a
+    charge requested, or a refund requested but not done, is what a crash between the call and
+    its settlement leaves for ``manage.py reconcile_payments``. A payment whose charge is in
+    flight leaves PENDING only with the gateway's answer (or the provider's, through an admin).
+    A FAILED payment with a refund requested was charged after it could no longer succeed (its
+    order ended meanwhile): the charge is given back, and the payment stays FAILED.
     """
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
@@ -131,6 +135,7 @@ class Payment(models.Model):
     failure_reason = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    charge_requested_at = models.DateTimeField(null=True, blank=True)
     refund_requested_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
 
@@ -151,6 +156,11 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="payment_status_created_idx"),
+            models.Index(
+                fields=["charge_requested_at"],
+                condition=models.Q(status="PENDING", charge_requested_at__isnull=False),
+                name="payment_charge_due_idx",
+            ),
             models.Index(
                 fields=["refund_requested_at"],
                 condition=models.Q(status="SUCCEEDED", refund_requested_at__isnull=False),

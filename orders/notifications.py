@@ -1,9 +1,9 @@
-"""Order events and the confirmation "emails": structured log lines, written only after commit."""
+"""Order, payment and shipment events and the confirmation "emails": structured log lines, written only after commit."""
 
 import structlog
 from django.db import transaction
 
-from orders.models import Order
+from orders.models import Order, Payment, Shipment
 
 logger = structlog.get_logger("orders")
 
@@ -26,3 +26,30 @@ def order_event_emit(*, order: Order, email: str | None, event: str) -> None:
             logger.info("email_sent", to=email, template=template, order_id=order_id)
 
     transaction.on_commit(emit)
+
+
+def payment_event_emit(*, payment: Payment, event: str) -> None:
+    """Log a payment's ``event`` (``payment_succeeded``, ``payment_failed``, ``payment_refunded``) after commit."""
+    fields = {
+        "payment_id": payment.pk,
+        "order_id": str(payment.order_id),
+        "status": payment.status,
+        "amount": str(payment.amount),
+        "currency": payment.currency,
+        "provider": payment.provider,
+    }
+    if payment.failure_reason:
+        fields["failure_reason"] = payment.failure_reason
+    transaction.on_commit(lambda: logger.info(event, **fields))
+
+
+def shipment_event_emit(*, shipment: Shipment, event: str) -> None:
+    """Log a shipment's ``event`` (``shipment_shipped``, ``shipment_cancelled``) after commit."""
+    fields = {
+        "shipment_id": shipment.pk,
+        "order_id": str(shipment.order_id),
+        "status": shipment.status,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+    }
+    transaction.on_commit(lambda: logger.info(event, **fields))

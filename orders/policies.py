@@ -36,12 +36,16 @@ def may_settle_payments(user: User) -> bool:
 
 
 def may_ship(user: User) -> bool:
-    """Staff create, ship and cancel shipments."""
+    """Staff create, ship and cancel shipments (customers read those of their own orders)."""
     return _is(user, Role.ADMIN, Role.INVENTORY_MANAGER)
 
 
 def may_expire(user: User) -> bool:
-    """Staff expire unpaid orders by hand (the command does it on schedule)."""
+    """Staff expire unpaid orders by hand, overdue or not (``expire_unpaid_orders`` does it on schedule).
+
+    Expiring an order before ``ORDER_PAYMENT_TIMEOUT_MINUTES`` is a staff decision like a
+    cancellation (the stock goes back either way); the status then says nobody paid in time.
+    """
     return _is(user, Role.ADMIN, Role.INVENTORY_MANAGER)
 
 

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from catalog.validators import SKU_MAX_LENGTH, sku_validator
-from orders.models import OrderStatus
+from orders.models import OrderStatus, Payment, PaymentStatus, Shipment, ShipmentStatus
 
 LINE_KEYS = ("product_id", "variant_id", "sku")
 
@@ -67,3 +67,73 @@ def order_as_placed(order) -> dict:
         "cancelled_at": None,
         "expired_at": None,
     }
+
+
+def _max_length(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+# --- payments
+
+
+class PaymentCreateInputSerializer(serializers.Serializer):
+    """``amount`` and ``currency`` are not read: they come from the order."""
+
+    order_id = serializers.UUIDField()
+    provider = serializers.CharField(max_length=_max_length(Payment, "provider"), required=False, default="mock")
+
+
+class PaymentSucceedInputSerializer(serializers.Serializer):
+    provider_reference = serializers.CharField(
+        max_length=_max_length(Payment, "provider_reference"), required=False, allow_blank=True
+    )
+
+
+class PaymentFailInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=_max_length(Payment, "failure_reason"))
+
+
+class PaymentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.UUIDField()
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    provider = serializers.CharField()
+    provider_reference = serializers.CharField(allow_blank=True)
+    failure_reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- shipments
+
+
+class ShipmentCreateInputSerializer(serializers.Serializer):
+    order_id = serializers.UUIDField()
+    carrier = serializers.CharField(
+        max_length=_max_length(Shipment, "carrier"), required=False, allow_blank=True, default=""
+    )
+    tracking_number = serializers.CharField(
+        max_length=_max_length(Shipment, "tracking_number"), required=False, allow_blank=True, default=""
+    )
+
+
+class ShipmentShipInputSerializer(serializers.Serializer):
+    """Both optional: what is given is recorded, what is not stays as it was."""
+
+    carrier = serializers.CharField(max_length=_max_length(Shipment, "carrier"), required=False, allow_blank=True)
+    tracking_number = serializers.CharField(
+        max_length=_max_length(Shipment, "tracking_number"), required=False, allow_blank=True
+    )
+
+
+class ShipmentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ShipmentStatus.choices)
+    carrier = serializers.CharField(allow_blank=True)
+    tracking_number = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)

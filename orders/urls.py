@@ -1,7 +1,11 @@
 from config.routers import OptionalSlashRouter
-from orders.views import OrderViewSet
+from orders.views.orders import OrderViewSet
+from orders.views.payments import PaymentViewSet
+from orders.views.shipments import ShipmentViewSet
 
 router = OptionalSlashRouter()
 router.register("orders", OrderViewSet, basename="order")
+router.register("payments", PaymentViewSet, basename="payment")
+router.register("shipments", ShipmentViewSet, basename="shipment")
 
 urlpatterns = router.urls

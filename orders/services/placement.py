@@ -22,11 +22,13 @@ from catalog.selectors import variant_is_sellable, variants_for_sale
 from catalog.validators import sku_normalize
 from config.db import retry_on_conflict, unique_violation
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
+from orders import policies
 from orders.exceptions import (
     EmptyOrder,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     OrderTooLarge,
+    TransitionForbidden,
 )
 from orders.models import MAX_AMOUNT, Order, OrderItem
 from orders.notifications import order_event_emit
@@ -192,6 +194,8 @@ def order_place_in_transaction(
     The caller owns the transaction: it retries it on a deadlock, and on the unique violation of
     a concurrent request with the same Idempotency-Key runs it once more to replay that order.
     """
+    if not policies.may_place_orders(customer):
+        raise TransitionForbidden("Only customers may place orders.", action="place")
     _lines_check(lines)
     found = _variants_find(lines)
     if idempotency_key is not None and found.complete:

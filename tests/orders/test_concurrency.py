@@ -133,3 +133,196 @@ def test_ship_and_cancel_racing_on_one_paid_order_end_it_once(
         assert rows_of(only_variant(product)) == {"MAIN/DEFAULT": (10, 0)}
         assert Payment.objects.get(order=order).status == PaymentStatus.REFUNDED
     assert_stock_consistent()
+
+
+# --- payments and shipments racing
+
+
+def _post(*, client: APIClient, path: str, body: dict | None = None):
+    return client.post(path, body or {}, format="json")
+
+
+def test_two_payments_of_one_order_succeeding_at_once_one_wins(
+    product_factory, customer, admin_user, client_for, in_threads
+):
+    from orders.services.payments import payment_create
+
+    product = product_factory(stock_quantity=10)
+    order = order_place(customer=customer, lines=[OrderLine(quantity=2, product_id=product.pk)]).order
+    payments = [payment_create(order_id=order.pk, actor=customer) for _ in range(2)]
+    clients = _clients(client_for, [admin_user, admin_user])
+
+    responses = in_threads(
+        _post, [{"client": c, "path": f"/payments/{p.pk}/succeed"} for c, p in zip(clients, payments, strict=True)]
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    (refused,) = (r for r in responses if r.status_code == 409)
+    (winner,) = (r for r in responses if r.status_code == 200)
+    loser_id = next(p.pk for p in payments if p.pk != winner.json()["id"])
+    assert refused.json()["error"]["details"] == {
+        "payment_id": loser_id,
+        "status": "PENDING",
+        "action": "succeed",
+        "order_id": str(order.pk),
+        "order_status": "PAID",
+    }
+    assert sorted(Payment.objects.filter(order=order).values_list("status", flat=True)) == ["PENDING", "SUCCEEDED"]
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+    assert stock_of(product) == (8, 2)
+    assert_stock_consistent()
+
+
+def test_concurrent_one_call_payments_of_one_order_charge_once(product_factory, customer, client_for, in_threads):
+    from orders.payments import payment_gateway
+
+    product = product_factory(stock_quantity=10)
+    order = order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)]).order
+    clients = _clients(client_for, [customer] * 6)
+
+    responses = in_threads(_post, [{"client": c, "path": f"/orders/{order.pk}/pay"} for c in clients])
+
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 409}, [r.content for r in responses]
+    assert 200 in statuses
+    for refused in (r for r in responses if r.status_code == 409):
+        assert refused.json()["error"]["details"] == {"order_id": str(order.pk), "status": "PAID", "action": "pay"}
+    payment = Payment.objects.get(order=order)
+    assert payment.status == PaymentStatus.SUCCEEDED
+    assert payment_gateway().charged() == [f"pay-{payment.pk}"]
+    assert payment_gateway().calls == {f"pay-{payment.pk}": statuses.count(200)}
+    assert_stock_consistent()
+
+
+@pytest.mark.parametrize("canceller", ["owner", "staff"])
+def test_a_payment_succeed_racing_an_order_cancel_leaves_a_consistent_pair(
+    product_factory, customer, admin_user, inventory_manager, client_for, in_threads, canceller
+):
+    from inventory.models import Reservation
+    from orders.services.payments import payment_create
+
+    product = product_factory(stock_quantity=10)
+    order = order_place(customer=customer, lines=[OrderLine(quantity=3, product_id=product.pk)]).order
+    payment = payment_create(order_id=order.pk, actor=customer)
+    succeed = {"client": client_for(admin_user), "path": f"/payments/{payment.pk}/succeed"}
+    cancel = {
+        "client": client_for(customer if canceller == "owner" else inventory_manager),
+        "path": f"/orders/{order.pk}/cancel",
+    }
+
+    succeeded, cancelled = in_threads(_post, [succeed, cancel])
+
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    reservation = Reservation.objects.get(order_id=order.pk)
+    if order.status == OrderStatus.PAID:
+        assert (succeeded.status_code, cancelled.status_code) == (200, 403)
+        assert cancelled.json()["error"]["code"] == "transition_forbidden"
+        assert payment.status == PaymentStatus.SUCCEEDED
+        assert reservation.status == "ALLOCATED"
+        assert stock_of(product) == (7, 3)
+    else:
+        assert order.status == OrderStatus.CANCELLED
+        assert cancelled.status_code == 200
+        assert payment.status != PaymentStatus.SUCCEEDED
+        if succeeded.status_code == 200:  # succeeded first, then a staff cancel refunded it
+            assert (canceller, payment.status) == ("staff", PaymentStatus.REFUNDED)
+        else:
+            assert succeeded.json()["error"]["details"]["status"] == "FAILED"
+            assert (payment.status, payment.failure_reason) == (PaymentStatus.FAILED, "order_cancelled")
+        assert reservation.status == "RELEASED"
+        assert stock_of(product) == (10, 0)
+    assert_stock_consistent()
+
+
+@pytest.mark.parametrize("first", ["ship", "cancel"])
+def test_a_shipment_ship_racing_an_order_cancel_one_wins(
+    product_factory, customer, admin_user, inventory_manager, client_for, in_threads, first
+):
+    from orders.models import Shipment
+    from orders.services.shipments import shipment_create
+
+    product = product_factory(stock_quantity=10)
+    order = order_place(customer=customer, lines=[OrderLine(quantity=4, product_id=product.pk)]).order
+    order_pay(order_id=order.pk, actor=customer)
+    shipment = shipment_create(order_id=order.pk, actor=admin_user, carrier="DHL")
+    calls = {
+        "ship": {"client": client_for(inventory_manager), "path": f"/shipments/{shipment.pk}/ship"},
+        "cancel": {"client": client_for(admin_user), "path": f"/orders/{order.pk}/cancel"},
+    }
+    second = "cancel" if first == "ship" else "ship"
+
+    outcomes = dict(zip([first, second], in_threads(_post, [calls[first], calls[second]]), strict=True))
+
+    assert sorted(r.status_code for r in outcomes.values()) == [200, 409]
+    order.refresh_from_db()
+    shipment.refresh_from_db()
+    payment = Payment.objects.get(order=order)
+    if order.status == OrderStatus.SHIPPED:
+        assert outcomes["cancel"].json()["error"]["details"] == {
+            "order_id": str(order.pk),
+            "status": "SHIPPED",
+            "action": "cancel",
+        }
+        assert (shipment.status, payment.status) == ("SHIPPED", PaymentStatus.SUCCEEDED)
+        assert rows_of(only_variant(product)) == {"MAIN/DEFAULT": (6, 0)}
+    else:
+        assert order.status == OrderStatus.CANCELLED
+        assert outcomes["ship"].json()["error"]["details"] == {
+            "shipment_id": shipment.pk,
+            "status": "CANCELLED",
+            "action": "ship",
+        }
+        assert (shipment.status, payment.status) == ("CANCELLED", PaymentStatus.REFUNDED)
+        assert rows_of(only_variant(product)) == {"MAIN/DEFAULT": (10, 0)}
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert_stock_consistent()
+
+
+@pytest.mark.parametrize("held", ["order", "payment", "shipment"])
+def test_order_payment_and_shipment_locks_give_up_after_the_lock_timeout(
+    product_factory, customer, admin_user, client_for, settings, held
+):
+    from orders.models import Shipment
+    from orders.services.payments import payment_create
+    from orders.services.shipments import shipment_create
+    from tests.locking import assert_database_busy
+
+    settings.STOCK_LOCK_TIMEOUT_MS = 200
+    product = product_factory(stock_quantity=10)
+    pending = order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)]).order
+    payment = payment_create(order_id=pending.pk, actor=customer)
+    paid = order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)]).order
+    order_pay(order_id=paid.pk, actor=customer)
+    shipment = shipment_create(order_id=paid.pk, actor=admin_user)
+    take = {
+        "order": lambda: list(Order.objects.select_for_update().filter(pk__in=[pending.pk, paid.pk])),
+        "payment": lambda: Payment.objects.select_for_update().get(pk=payment.pk),
+        "shipment": lambda: Shipment.objects.select_for_update().get(pk=shipment.pk),
+    }[held]
+    admin = client_for(admin_user)
+    requests = {
+        "order": [
+            (admin, f"/orders/{pending.pk}/pay"),
+            (admin, f"/orders/{pending.pk}/expire"),
+            (admin, f"/orders/{pending.pk}/cancel"),
+            (admin, f"/payments/{payment.pk}/succeed"),
+            (admin, f"/orders/{paid.pk}/ship"),
+            (admin, f"/shipments/{shipment.pk}/cancel"),
+        ],
+        "payment": [(admin, f"/payments/{payment.pk}/succeed"), (admin, f"/payments/{payment.pk}/fail")],
+        "shipment": [(admin, f"/shipments/{shipment.pk}/ship"), (admin, f"/shipments/{shipment.pk}/cancel")],
+    }[held]
+
+    with held_in_another_transaction(take):
+        responses = [client.post(path, {"reason": "x"}, format="json") for client, path in requests]
+
+    for response in responses:
+        assert_database_busy(response)
+    assert (Payment.objects.count(), Shipment.objects.count()) == (2, 1)
+    assert (Order.objects.get(pk=pending.pk).status, Order.objects.get(pk=paid.pk).status) == ("PENDING", "PAID")
+    assert (Payment.objects.get(pk=payment.pk).status, Shipment.objects.get(pk=shipment.pk).status) == (
+        "PENDING",
+        "PENDING",
+    )
+    assert_stock_consistent()

@@ -753,3 +753,15 @@ def test_order_snapshot_survives_a_price_change(widgets, customer, place_order):
     item = OrderItem.objects.get(order=order)
     assert item.unit_price_at_purchase == Decimal("150.00")
     assert Order.objects.get(pk=order.pk).total_amount == Decimal("300.00")
+
+
+@pytest.mark.parametrize("role", ["ADMIN", "INVENTORY_MANAGER"])
+def test_order_place_is_for_customers_only(widgets, user_factory, role):
+    staff = user_factory(role=role)
+    ledger_before = StockMovement.objects.count()
+
+    with pytest.raises(TransitionForbidden) as excinfo:
+        order_place(customer=staff, lines=[by_product(widgets[0], 1)])
+
+    assert (excinfo.value.message, excinfo.value.details) == ("Only customers may place orders.", {"action": "place"})
+    nothing_written(ledger_before)

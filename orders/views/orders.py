@@ -8,9 +8,15 @@ from rest_framework.response import Response
 
 from orders.filters import OrderFilter
 from orders.models import Order
-from orders.permissions import CanPay, CanPlaceOrders, CanShip
+from orders.permissions import CanExpire, CanPay, CanPlaceOrders, CanShip
 from orders.selectors import order_list
-from orders.serializers import OrderCreateInputSerializer, OrderOutputSerializer, order_as_placed
+from orders.serializers import (
+    OrderCreateInputSerializer,
+    OrderOutputSerializer,
+    ShipmentShipInputSerializer,
+    order_as_placed,
+)
+from orders.services.expiry import order_expire
 from orders.services.placement import OrderLine, order_place
 from orders.services.workflow import order_cancel, order_pay, order_ship
 
@@ -54,6 +60,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return [CanPay()]
         if self.action == "ship":
             return [CanShip()]
+        if self.action == "expire":
+            return [CanExpire()]
         return [IsAuthenticated()]
 
     @extend_schema(
@@ -75,8 +83,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
         return Response(OrderOutputSerializer(placement.order).data, status=status.HTTP_201_CREATED)
 
-    def _transition(self, service):
-        order = service(order_id=self.get_object().pk, actor=self.request.user)
+    def _transition(self, service, **arguments):
+        order = service(order_id=self.get_object().pk, actor=self.request.user, **arguments)
         return Response(OrderOutputSerializer(order).data)
 
     @extend_schema(request=None, responses={200: OrderOutputSerializer})
@@ -84,12 +92,21 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def pay(self, request, pk=None):
         return self._transition(order_pay)
 
-    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    @extend_schema(request=ShipmentShipInputSerializer, responses={200: OrderOutputSerializer})
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
-        return self._transition(order_ship)
+        """PAID -> SHIPPED in one call: the open shipment, or a new one (carrier ``flat-rate`` unless given), ships."""
+        data = ShipmentShipInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._transition(order_ship, **data.validated_data)
 
     @extend_schema(request=None, responses={200: OrderOutputSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._transition(order_cancel)
+
+    @extend_schema(request=None, responses={200: OrderOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def expire(self, request, pk=None):
+        """PENDING -> EXPIRED (staff, overdue or not): the reservations are released; EXPIRED answers as it is."""
+        return self._transition(order_expire)
