@@ -86,3 +86,42 @@ class User(AbstractBaseUser):
         if self.is_superuser:
             return True
         return self.is_staff and app_label in {"catalog", "inventory", "orders", "carts"}
+
+
+class TokenRevocation(models.TextChoices):
+    LOGOUT = "LOGOUT", "Logged out"
+    REUSED = "REUSED", "A rotated refresh token was presented again"
+    PASSWORD_CHANGED = "PASSWORD_CHANGED", "Password changed"
+    PASSWORD_RESET = "PASSWORD_RESET", "Password reset"
+
+
+class TokenFamily(models.Model):
+    """Every refresh token rotated from one login: they live and die together.
+
+    Only ``current_jti`` (the newest token) may be exchanged. Presenting an older member of the
+    family means it was stolen or replayed (OAuth 2.0 Security BCP, refresh token reuse detection),
+    so the whole family is revoked, the thief's descendants with it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    current_jti = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(help_text="When the current refresh token expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, choices=TokenRevocation.choices, blank=True)
+
+    class Meta:
+        verbose_name_plural = "token families"
+        indexes = [models.Index(fields=["user", "revoked_at"], name="tokenfamily_user_revoked")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, revoked_reason="")
+                | models.Q(revoked_at__isnull=False) & ~models.Q(revoked_reason=""),
+                name="tokenfamily_revocation_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"token family {self.pk}"

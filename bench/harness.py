@@ -45,9 +45,12 @@ def server_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "THROTTLE_ANON_RATE": "1000000/min",
         "THROTTLE_USER_RATE": "1000000/min",
         "AXES_FAILURE_LIMIT": "1000",
+        "LOGIN_CLIENT_FAILURE_LIMIT": "1000000",
+        "STAFF_2FA_REQUIRED": "false",  # the harness logs its admin in with a password only
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
     }
     if not env.get("DATABASE_URL"):

@@ -35,7 +35,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.StaffAdminConfig",  # django.contrib.admin, with two-factor sign-in for staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_structlog",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "import_export",
     "accounts",
     "catalog",
@@ -64,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
@@ -182,15 +186,41 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Brute-force protection for /auth/login (django-axes): a lockout answers 429 in the error shape.
+# Authentication: lockouts, password reset, two-factor for staff (accounts/; README "Authentication").
+# Failed logins (django-axes, accounts/lockouts.py): an account locks after AXES_FAILURE_LIMIT failures
+# for it, whatever the client; a client (IP address) locks only after LOGIN_CLIENT_FAILURE_LIMIT failures
+# within LOGIN_CLIENT_WINDOW_MINUTES (credential stuffing), so one office behind one NAT is not locked out
+# by one forgetful colleague. Answers to a locked account or client are not counted as failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # one row per failure: what the per-client window counts
+AXES_HANDLER = "accounts.lockouts.LoginLockoutHandler"
 AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "config.errors.lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+LOGIN_CLIENT_FAILURE_LIMIT = env.int("LOGIN_CLIENT_FAILURE_LIMIT", default=100)
+LOGIN_CLIENT_WINDOW_MINUTES = env.int("LOGIN_CLIENT_WINDOW_MINUTES", default=15)
+# axes.W006 wants ip_address among the lockout parameters; the per-client limit is that lockout, done so that
+# one client's failures never lock the other accounts behind its address.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Password reset: Django's token generator; the token dies with the password it was made for.
+PASSWORD_RESET_MINUTES = env.int("PASSWORD_RESET_MINUTES", default=30)
+PASSWORD_RESET_TIMEOUT = PASSWORD_RESET_MINUTES * 60
+# A link for the reset email, e.g. https://shop.example.com/reset?uid={uid}&token={token} (empty: the
+# email carries uid and token for POST /auth/password-reset/confirm).
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="")
+globals().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))  # EMAIL_BACKEND, EMAIL_HOST, ...
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# Two-factor for staff (django-otp: TOTP, recovery codes). Staff with a confirmed device always need a
+# code; STAFF_2FA_REQUIRED makes it mandatory for every staff account (on in production settings).
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Inventory")
+OTP_ENROLMENT_MINUTES = env.int("OTP_ENROLMENT_MINUTES", default=10)
+OTP_RECOVERY_CODES = 10
 
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
@@ -209,3 +239,16 @@ MOCK_PAYMENT_FAIL = env.bool("MOCK_PAYMENT_FAIL", default=False)
 DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=3)
 # A PENDING order older than this many minutes expires and its reservations are released (0: never).
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=60)
+
+# --- Security headers and request limits (issue 12, deployment); HTTPS-only settings live in production.py ---
+# Sent on every response by SecurityMiddleware, under every settings module.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env.str("DJANGO_REFERRER_POLICY", default="same-origin")
+X_FRAME_OPTIONS = "DENY"
+# Request bodies (config/limits.py): 413 payload_too_large above these, before the body is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+# multipart/form-data (file uploads): the largest image plus room for the form's other fields.
+UPLOAD_BODY_MAX_BYTES = env.int("UPLOAD_BODY_MAX_BYTES", default=PRODUCT_IMAGE_MAX_BYTES + 1024 * 1024)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("config.middleware.RequestContextMiddleware") + 1, "config.limits.RequestBodyLimitMiddleware"
+)

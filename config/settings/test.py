@@ -10,3 +10,4 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT = None  # served from the apps by WhiteNoise; production runs collectstatic
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"anon": "10000/min", "user": "10000/min"}
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+STAFF_2FA_REQUIRED = False  # tests that need it turn it on
