@@ -31,6 +31,7 @@ ENV DJANGO_SETTINGS_MODULE=config.settings.production \
 
 EXPOSE 8000
 
+# Plain HTTP to 127.0.0.1: /health is exempt from the HTTPS redirect; keep 127.0.0.1 in DJANGO_ALLOWED_HOSTS.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4).status == 200 else 1)"
 

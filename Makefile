@@ -8,7 +8,7 @@ PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate seed shell bench profile stress fuzz db-start db-stop db-status up down clean
+.PHONY: help run test lint fmt audit migrate seed shell bench profile stress fuzz db-start db-stop db-status up down clean
 
 help: ## List the recipes
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,13 @@ lint: $(VENV)/.dev-installed ## ruff check, format check and the app layers (imp
 fmt: $(VENV)/.dev-installed ## Fix lint and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+$(VENV)/.audit-installed: requirements/base.txt requirements/dev.txt requirements/audit.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/audit.txt
+	touch $@ $(VENV)/.dev-installed $(VENV)/.base-installed
+
+audit: $(VENV)/.audit-installed ## pip-audit requirements/ for known vulnerabilities (needs the network; not in CI)
+	$(BIN)/python -m config.audit
 
 migrate: $(VENV)/.base-installed ## Apply migrations and create the cache table
 	$(MANAGE) migrate --noinput

@@ -1,11 +1,18 @@
 """The one error shape, ``{"error": {"code", "message", "details", "request_id"}}``, for every 4xx and 5xx.
 
 ``api_exception_handler`` is DRF's ``EXCEPTION_HANDLER``; the ``handler*`` views cover
-routes outside DRF (unknown URLs, the admin) and ``lockout_response`` covers django-axes.
+routes outside DRF (unknown URLs, the admin); ``accounts.lockouts`` answers django-axes' lockouts.
 """
 
 import structlog
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -53,6 +60,20 @@ def _describe(exc: exceptions.APIException) -> tuple[str, str, dict]:
     return str(code), str(detail), details
 
 
+def _suspicious_answer(exc: SuspiciousOperation) -> tuple[int, str, str, dict]:
+    """Status, code, message and details for a request Django refused to parse (its own limits)."""
+    if isinstance(exc, RequestDataTooBig):  # the form fields of a body passed DATA_UPLOAD_MAX_MEMORY_SIZE
+        max_bytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return 413, "payload_too_large", f"The request data may be at most {max_bytes} bytes.", {"max_bytes": max_bytes}
+    if isinstance(exc, TooManyFieldsSent):
+        max_fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        return 400, "too_many_fields", f"At most {max_fields} fields may be sent.", {"max_fields": max_fields}
+    if isinstance(exc, TooManyFilesSent):
+        max_files = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return 400, "too_many_files", f"At most {max_files} files may be sent.", {"max_files": max_files}
+    return 400, "bad_request", "Bad request.", {}
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response:
     request = context.get("request")
     if isinstance(exc, DomainError):
@@ -60,6 +81,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
             error_body(request=request, code=exc.code, message=exc.message, details=exc.details),
             status=exc.status,
         )
+    if isinstance(exc, SuspiciousOperation):
+        status_code, code, message, details = _suspicious_answer(exc)
+        logger.warning("request_refused", reason=type(exc).__name__, code=code)
+        return Response(error_body(request=request, code=code, message=message, details=details), status=status_code)
     exc = _as_drf_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -78,6 +103,12 @@ def _json_error(request, *, status_code: int, code: str, message: str) -> JsonRe
 
 
 def bad_request(request, exception=None) -> JsonResponse:
+    """Django answers a ``SuspiciousOperation`` outside DRF (the admin's forms) with this view."""
+    if isinstance(exception, SuspiciousOperation):
+        status_code, code, message, details = _suspicious_answer(exception)
+        return JsonResponse(
+            error_body(request=request, code=code, message=message, details=details), status=status_code
+        )
     return _json_error(request, status_code=400, code="bad_request", message="Bad request.")
 
 
@@ -98,23 +129,3 @@ def not_found(request, exception=None) -> JsonResponse:
 
 def server_error(request) -> JsonResponse:
     return _json_error(request, status_code=500, code="server_error", message="Internal server error.")
-
-
-def lockout_response(request, original_response=None, credentials=None) -> JsonResponse:
-    """django-axes: too many failed logins for this account or client."""
-    from axes.helpers import get_cool_off
-
-    cool_off = get_cool_off(request)
-    retry_after = int(cool_off.total_seconds()) if cool_off else None
-    response = JsonResponse(
-        error_body(
-            request=request,
-            code="login_locked_out",
-            message="Too many failed login attempts; try again later.",
-            details={"retry_after": retry_after},
-        ),
-        status=429,
-    )
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
-    return response

@@ -49,7 +49,7 @@ class ProductFilter(django_filters.FilterSet):
         variants = variant_list(user=user) if user is not None else Variant.objects.all()
         return Exists(variants.filter(product=OuterRef("pk"), **conditions))
 
-    def filter_in_stock(self, queryset, name, value):
+    def filter_in_stock(self, queryset, name, value: bool):
         return queryset.filter(stock_quantity__gt=0) if value else queryset.filter(stock_quantity=0)
 
     def filter_search(self, queryset, name, value):
@@ -70,6 +70,6 @@ class ProductFilter(django_filters.FilterSet):
             bounds["price__lte"] = self.form.cleaned_data["max_price"]
         return queryset.filter(self._variants(**bounds)) if bounds else queryset
 
-    def filter_is_active(self, queryset, name, value):
+    def filter_is_active(self, queryset, name, value: bool):
         on_sale = Q(self._variants(is_active=True), status=ProductStatus.PUBLISHED)
         return queryset.filter(on_sale) if value else queryset.exclude(on_sale)

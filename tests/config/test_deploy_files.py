@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from django.db import connection
+
+from tests.config.django_process import database_url, machine_env, probe
 
 REPO = Path(__file__).resolve().parents[2]
 START_COMMAND_STEPS = ["migrate", "createcachetable", "gunicorn"]
@@ -122,3 +125,31 @@ def test_dockerfile_copies_only_what_exists_and_ignores_local_state():
             assert (REPO / source).exists(), source
     ignored = (REPO / ".dockerignore").read_text().split()
     assert {".venv", ".data", ".git"} <= set(ignored)
+
+
+def _dockerfile_env() -> dict[str, str]:
+    env = {}
+    for keyword, rest in _dockerfile_instructions():
+        if keyword == "ENV":
+            env |= dict(word.split("=", 1) for word in shlex.split(rest))
+    return env
+
+
+@pytest.mark.django_db
+def test_compose_serves_the_production_settings_over_plain_http(compose, tmp_path):
+    env = machine_env() | _dockerfile_env() | _environment(compose["services"]["web"])
+    env |= {"DATABASE_URL": database_url(connection.settings_dict), "MEDIA_ROOT": str(tmp_path)}  # no `db` host here
+
+    found = probe(env, tmp_path)
+
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+    assert found["settings"] == {
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_HSTS_SECONDS": 0,
+        "SESSION_COOKIE_SECURE": False,
+        "CSRF_COOKIE_SECURE": False,
+        "CSRF_TRUSTED_ORIGINS": ["http://localhost:8000", "http://127.0.0.1:8000"],
+    }
+    answers = found["answers"]
+    assert (answers["health_plain"]["status"], answers["plain_http"]["status"]) == (200, 401)  # not redirected
+    assert all("strict-transport-security" not in answer["headers"] for answer in answers.values())
