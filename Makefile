@@ -66,7 +66,7 @@ bench: $(VENV)/.dev-installed ## Benchmark POST /orders (wrk) against the raw-SQ
 profile: $(VENV)/.dev-installed ## Sample a gunicorn worker with py-spy under the spread workload
 	$(BIN)/python bench/profile.py
 
-stress: $(VENV)/.dev-installed ## Race 200 buyers for 50 units, 10 rounds, against the running server
+stress: $(VENV)/.dev-installed ## Races on orders, carts, payments and shipments against a server of its own
 	$(BIN)/python bench/stress.py
 
 fuzz: $(VENV)/.dev-installed ## schemathesis against /schema as a customer and an admin (FUZZ_EXAMPLES=25)

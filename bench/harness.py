@@ -190,6 +190,7 @@ class World:
     """What a run set up: an admin token, customer tokens, product ids and their (only) variants' ids."""
 
     run_id: str
+    admin_email: str
     admin_token: str
     customer_tokens: list[str]
     customer_emails: list[str]
@@ -221,6 +222,7 @@ def build_world(server: Server, *, products: int, customers: int, stock: int, pr
     ]
     return World(
         run_id=run_id,
+        admin_email=admin_email,
         admin_token=admin_token,
         customer_tokens=[api.login(email) for email in emails],
         customer_emails=emails,
