@@ -1,9 +1,63 @@
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+# --- The audit trail (django-simple-history): who changed what, when -------------------------------
+
+_audit_actor: ContextVar = ContextVar("audit_actor", default=None)
+
+
+@contextmanager
+def audit_actor(actor: "User | None") -> Iterator[None]:
+    """History rows written inside the block (by model signals too: cascaded deletes) name ``actor``.
+
+    With ``actor`` None the block changes nothing: the rows name whoever the surrounding block or
+    the request (``HistoryRequestMiddleware``) says, or nobody (a migration, a command).
+    """
+    if actor is None:
+        yield
+        return
+    token = _audit_actor.set(actor)
+    try:
+        yield
+    finally:
+        _audit_actor.reset(token)
+
+
+class AuditTrail(HistoricalRecords):
+    """``HistoricalRecords`` as the audit trail uses it: one append-only history table per audited model.
+
+    Who: the instance's ``_history_user`` (the admin's save), else the actor of the service in
+    progress (``audit_actor``), else the authenticated user of the request. DRF sets that user on
+    the underlying request once it authenticates the JWT, so it is the API's caller too; the
+    services still pass their ``actor`` explicitly. A save that writes only untracked columns
+    (``update_fields=["last_login"]``, a password change) is not a change of the trail's values
+    and adds no row. PostgreSQL refuses UPDATE and DELETE of history rows (each app's migration
+    ``..._history``).
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("history_id_field", models.BigAutoField(primary_key=True))
+        super().__init__(**kwargs)
+
+    def get_history_user(self, instance):
+        if hasattr(instance, "_history_user"):
+            return instance._history_user
+        return _audit_actor.get() or super().get_history_user(instance)
+
+    def post_save(self, instance, created, using=None, update_fields=None, **kwargs):
+        if not created and update_fields is not None:
+            tracked = {name for field in self.fields_included(instance) for name in (field.name, field.attname)}
+            if tracked.isdisjoint(update_fields):
+                return
+        super().post_save(instance, created, using=using, update_fields=update_fields, **kwargs)
 
 
 class Role(models.TextChoices):
@@ -51,6 +105,8 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
+    # Role and activity changes (the admin's user form, ``user_register``); never the password hash.
+    history = AuditTrail(excluded_fields=["password", "last_login"])
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -4,7 +4,7 @@ import uuid
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from carts.serializers import (
 )
 from carts.services.carts import cart_clear, cart_create, cart_item_add, cart_item_remove, cart_item_update
 from carts.services.checkout import cart_checkout
+from config.viewsets import GenericViewSet
 from orders.permissions import CanPlaceOrders
 from orders.serializers import OrderOutputSerializer, order_as_placed
 
@@ -64,7 +65,7 @@ def _valid(serializer_class, request) -> dict:
     retrieve=extend_schema(responses=CartOutputSerializer),
 )
 @extend_schema(tags=["carts"])
-class CartViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CartViewSet(mixins.ListModelMixin, GenericViewSet):
     serializer_class = CartOutputSerializer
     filterset_class = CartFilter
     permission_classes = [CanPlaceOrders]

@@ -4,6 +4,10 @@ Every write goes through ``catalog.services``. The forms check shapes (and what 
 such as a stale version or a taken SKU) first, so a refused change is a form error; when someone
 else changes the data between that check and the locked write, the service refuses it, nothing
 is written, and the page says why.
+
+Each brand, category, product and variant has a "History" page: its audit trail (who changed
+which value, when, old -> new), read-only. A variant's is its price history; its stock changes
+are in the stock ledger (linked from the variants list).
 """
 
 from django import forms
@@ -15,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.admin import AuditTrailAdmin
 from catalog.models import Brand, Category, Product, ProductStatus, Variant
 from catalog.resources import ProductVariantResource
 from catalog.selectors import category_descendant_ids
@@ -55,7 +60,7 @@ class BrandForm(forms.ModelForm):
 
 
 @admin.register(Brand)
-class BrandAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class BrandAdmin(ServiceErrorsMixin, AuditTrailAdmin):
     """Brands are created through ``brand_create``; there is no service to rename one yet."""
 
     form = BrandForm
@@ -77,7 +82,7 @@ class BrandAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        brand = brand_create(name=form.cleaned_data["name"], slug=form.cleaned_data["slug"] or None)
+        brand = brand_create(name=form.cleaned_data["name"], slug=form.cleaned_data["slug"] or None, actor=request.user)
         obj.pk = brand.pk
         obj.refresh_from_db()
 
@@ -145,7 +150,7 @@ class CategoryForm(forms.ModelForm):
 
 
 @admin.register(Category)
-class CategoryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class CategoryAdmin(ServiceErrorsMixin, AuditTrailAdmin):
     """The tree, depth-first (siblings by sort order, then name), each name indented under its parent."""
 
     form = CategoryForm
@@ -187,7 +192,7 @@ class CategoryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                     changes["parent_id"] = data["parent"].pk if data["parent"] else None
                 elif name in {"name", "description", "sort_order", "is_active"}:
                     changes[name] = data[name]
-            category = category_update(category_id=obj.pk, changes=changes) if changes else obj
+            category = category_update(category_id=obj.pk, changes=changes, actor=request.user) if changes else obj
         else:
             category = category_create(
                 name=data["name"],
@@ -196,6 +201,7 @@ class CategoryAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                 description=data["description"],
                 sort_order=data["sort_order"],
                 is_active=data["is_active"],
+                actor=request.user,
             )
         obj.pk = category.pk
         obj.refresh_from_db()
@@ -234,8 +240,8 @@ class VariantForm(forms.ModelForm):
 class VariantInline(admin.TabularInline):
     model = Variant
     form = VariantForm
-    fields = ["sku", "name", "options", "price", "is_active", "stock"]
-    readonly_fields = ["stock"]
+    fields = ["sku", "name", "options", "price", "is_active", "stock", "history"]
+    readonly_fields = ["stock", "history"]
     extra = 1
     can_delete = False
 
@@ -250,6 +256,12 @@ class VariantInline(admin.TabularInline):
             return "-"
         url = reverse("admin:inventory_stock_changelist")
         return format_html('<a href="{}?q={}">Stock by location</a>', url, obj.sku)
+
+    @admin.display(description="History")
+    def history(self, obj) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html('<a href="{}">Price history</a>', reverse("admin:catalog_variant_history", args=[obj.pk]))
 
 
 class ProductForm(forms.ModelForm):
@@ -283,7 +295,7 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmin):
+class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, AuditTrailAdmin):
     form = ProductForm
     inlines = [VariantInline]
     list_display = ["name", "slug", "status", "brand", "category", "variant_count", "skus", "version", "updated_at"]
@@ -296,6 +308,7 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmi
     resource_classes = [ProductVariantResource]
     import_template_name = "admin/catalog/product/import.html"
     import_failure_note = "Nothing was imported (the import is all rows or none)."
+    history_list_display = ["status"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(variant_count=Count("variants")).prefetch_related("variants")
@@ -340,7 +353,9 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmi
                 elif name in {"brand", "category"}:
                     changes[f"{name}_id"] = data[name].pk if data[name] else None
             # Also with no product change: it locks the product and checks the version for the variant edits.
-            product = product_update(product_id=obj.pk, changes=changes, expected_versions=[data["edited_version"]])
+            product = product_update(
+                product_id=obj.pk, changes=changes, expected_versions=[data["edited_version"]], actor=request.user
+            )
         else:
             product = product_create(
                 name=data["name"],
@@ -348,6 +363,7 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmi
                 slug=data["slug"] or None,
                 brand_id=data["brand"].pk if data["brand"] else None,
                 category_id=data["category"].pk if data["category"] else None,
+                actor=request.user,
             )
         obj.pk = product.pk
         obj.refresh_from_db()
@@ -367,12 +383,14 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmi
                     options=data["options"],
                     is_active=data["is_active"],
                 )
-                formset.new_objects.append(variant_create(product_id=form.instance.pk, variant=new))
+                formset.new_objects.append(variant_create(product_id=form.instance.pk, variant=new, actor=request.user))
             else:
                 changed = [name for name in variant_form.changed_data if name in VARIANT_FIELDS]
                 if changed:
                     variant = variant_update(
-                        variant_id=variant_form.instance.pk, changes={name: data[name] for name in changed}
+                        variant_id=variant_form.instance.pk,
+                        changes={name: data[name] for name in changed},
+                        actor=request.user,
                     )
                     formset.changed_objects.append((variant, changed))
 
@@ -380,7 +398,7 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmi
         done = 0
         for product_id, name in queryset.order_by("pk").values_list("pk", "name"):
             try:
-                entry_point(service, product_id=product_id)
+                entry_point(service, product_id=product_id, actor=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{name}: {error_text(exc)}", messages.ERROR)
             else:
@@ -395,3 +413,42 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, admin.ModelAdmi
     @admin.action(description="Archive selected products (for good)", permissions=["change"])
     def archive_products(self, request, queryset):
         self._transition(request, queryset, product_archive, "archived")
+
+
+@admin.register(Variant)
+class VariantAdmin(AuditTrailAdmin):
+    """Every variant, read-only (they change on their product's page), each with its history: the price history.
+
+    Its stock changes are not repeated in the trail: they are the stock ledger's rows (the "Ledger" link).
+    """
+
+    list_display = ["sku", "product", "name", "price", "is_active", "links"]
+    list_filter = ["is_active"]
+    search_fields = ["sku", "product__name"]
+    search_help_text = "SKU or product name."
+    list_select_related = ["product"]
+    ordering = ["sku"]
+    fields = ["sku", "product", "name", "options", "price", "is_active", "created_at", "updated_at"]
+    readonly_fields = fields
+    history_list_display = ["price", "is_active"]
+
+    def get_model_perms(self, request) -> dict:
+        return {}  # not in the index: they are edited on their product's page, which links here
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="")
+    def links(self, obj) -> str:
+        return format_html(
+            '<a href="{}">Price history</a> · <a href="{}?q={}">Ledger</a>',
+            reverse("admin:catalog_variant_history", args=[obj.pk]),
+            reverse("admin:inventory_stockmovement_changelist"),
+            obj.sku,
+        )

@@ -1,5 +1,8 @@
 """The catalog: brands, categories, products and their sellable variants. No stock lives here.
 
+Brands, categories, products and variants keep an audit trail (``history``: who changed which
+value, when; written by ``catalog.services`` in the same transaction as the change).
+
 Slugs are stored lower-case and SKUs upper-case (CHECK constraints hold it), so the unique
 indexes make both unique regardless of the case a client sends.
 """
@@ -7,11 +10,14 @@ indexes make both unique regardless of the case a client sends.
 from django.db import models
 from django.db.models.functions import Lower, Upper
 
+from accounts.models import AuditTrail
+
 
 class Brand(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["name", "id"]
@@ -31,6 +37,7 @@ class Category(models.Model):
     sort_order = models.IntegerField(default=0)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["sort_order", "name", "id"]
@@ -65,6 +72,8 @@ class Product(models.Model):
     version = models.PositiveIntegerField(default=1, help_text="Bumped on every change (optimistic locking).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # ``version`` moves with every variant change too: a locking token, not a value of the product.
+    history = AuditTrail(excluded_fields=["version", "updated_at"])
 
     class Meta:
         ordering = ["id"]
@@ -97,6 +106,7 @@ class Variant(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = AuditTrail(excluded_fields=["updated_at"])  # the price history among the rest
 
     class Meta:
         ordering = ["id"]

@@ -10,7 +10,8 @@ Which product a row belongs to: the product of its SKU when the SKU exists; othe
 product with ``product_slug``; otherwise a new product named ``product``, shared by the rows of
 the file that name it the same way (with no slug). ``status`` moves the product through its
 lifecycle (applied at its last row, once its variants are in); a blank ``price``,
-``is_active`` or ``status`` leaves an existing value as it is.
+``is_active`` or ``status`` leaves an existing value as it is. The audit trail names the user
+who imports the file (``import_data(..., user=...)``, as the admin calls it).
 """
 
 import json
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from import_export import fields, resources, widgets
 
+from accounts.models import User
 from catalog.exceptions import InvalidTransition, SkuTaken, SlugTaken
 from catalog.models import Product, ProductStatus, Variant
 from catalog.serializers import NAME_MAX
@@ -155,6 +157,7 @@ class ProductVariantResource(resources.ModelResource):
         self.plans: dict[int, RowPlan] = {}
         self.created_products: dict[tuple, int] = {}
         self.row_number = 0
+        self.actor: User | None = None  # the importing user
 
     # --- export
 
@@ -167,6 +170,7 @@ class ProductVariantResource(resources.ModelResource):
     # --- import: every row is planned and checked first
 
     def before_import(self, dataset, **kwargs):
+        self.actor = kwargs.get("user")
         dataset.headers = [cell_text(header).lower() for header in dataset.headers or []]
         headers = set(dataset.headers)
         rows = [dict(zip(dataset.headers, values, strict=False)) for values in dataset]
@@ -371,7 +375,7 @@ class ProductVariantResource(resources.ModelResource):
         if product_id is not None and plan.product_name:
             current_name = Product.objects.filter(pk=product_id).values_list("name", flat=True).get()
             if plan.product_name != current_name:
-                product_update(product_id=product_id, changes={"name": plan.product_name})
+                product_update(product_id=product_id, changes={"name": plan.product_name}, actor=self.actor)
         if plan.variant is None:
             new = VariantIn(
                 sku=plan.sku,
@@ -381,14 +385,16 @@ class ProductVariantResource(resources.ModelResource):
                 is_active=True if plan.is_active is None else plan.is_active,
             )
             if product_id is None:
-                product = product_create(name=plan.product_name, slug=plan.slug or None, variants=[new])
+                product = product_create(
+                    name=plan.product_name, slug=plan.slug or None, variants=[new], actor=self.actor
+                )
                 self.created_products[plan.product_key] = product_id = product.pk
             else:
-                variant_create(product_id=product_id, variant=new)
+                variant_create(product_id=product_id, variant=new, actor=self.actor)
         else:
-            variant_update(variant_id=plan.variant.pk, changes=self._variant_changes(plan))
+            variant_update(variant_id=plan.variant.pk, changes=self._variant_changes(plan), actor=self.actor)
         if plan.applies_status:
-            self._status_apply(product_id=product_id, wanted=plan.status)
+            self._status_apply(product_id=product_id, wanted=plan.status, actor=self.actor)
         return Variant.objects.select_related("product").get(sku=plan.sku)
 
     @staticmethod
@@ -398,14 +404,14 @@ class ProductVariantResource(resources.ModelResource):
         return {key: value for key, value in wanted.items() if value is not None and value != getattr(current, key)}
 
     @staticmethod
-    def _status_apply(*, product_id: int, wanted: str) -> None:
+    def _status_apply(*, product_id: int, wanted: str, actor: User | None) -> None:
         current = Product.objects.filter(pk=product_id).values_list("status", flat=True).get()
         if wanted == current:
             return
         if wanted == ProductStatus.PUBLISHED:
-            product_publish(product_id=product_id)
+            product_publish(product_id=product_id, actor=actor)
         elif wanted == ProductStatus.ARCHIVED:
-            product_archive(product_id=product_id)
+            product_archive(product_id=product_id, actor=actor)
         else:
             raise InvalidTransition(
                 f"A {current} product cannot become {wanted}.", product_id=product_id, status=current, action="draft"

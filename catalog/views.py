@@ -2,7 +2,7 @@
 stock, so ``/products`` and ``/variants/{id}`` are served by ``inventory.views``."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -26,6 +26,7 @@ from catalog.services.brands import brand_create
 from catalog.services.categories import category_create, category_update
 from catalog.services.images import product_image_add, product_image_delete
 from config.db import entry_point
+from config.viewsets import GenericViewSet, ViewSet
 
 ID = r"\d{1,18}"
 
@@ -38,7 +39,7 @@ class _StaffWrites:
 
 
 @extend_schema(tags=["catalog"])
-class BrandViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet):
+class BrandViewSet(_StaffWrites, mixins.ListModelMixin, GenericViewSet):
     serializer_class = BrandOutputSerializer
     queryset = brand_list()
 
@@ -46,12 +47,12 @@ class BrandViewSet(_StaffWrites, mixins.ListModelMixin, viewsets.GenericViewSet)
     def create(self, request):
         data = BrandCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        brand = entry_point(brand_create, **data.validated_data)
+        brand = entry_point(brand_create, **data.validated_data, actor=request.user)
         return Response(BrandOutputSerializer(brand).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=["catalog"])
-class CategoryViewSet(_StaffWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CategoryViewSet(_StaffWrites, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = CategoryOutputSerializer
     lookup_value_regex = ID
 
@@ -64,19 +65,24 @@ class CategoryViewSet(_StaffWrites, mixins.ListModelMixin, mixins.RetrieveModelM
     def create(self, request):
         data = CategoryCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = entry_point(category_create, **data.validated_data)
+        category = entry_point(category_create, **data.validated_data, actor=request.user)
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CategoryUpdateInputSerializer, responses={200: CategoryOutputSerializer})
     def partial_update(self, request, pk=None):
         data = CategoryUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = entry_point(category_update, category_id=self.get_object().pk, changes=dict(data.validated_data))
+        category = entry_point(
+            category_update,
+            category_id=self.get_object().pk,
+            changes=dict(data.validated_data),
+            actor=request.user,
+        )
         return Response(CategoryOutputSerializer(category).data)
 
 
 @extend_schema(tags=["catalog"])
-class VariantSnapshotViewSet(viewsets.ViewSet):
+class VariantSnapshotViewSet(ViewSet):
     """``GET /variants/{id}/snapshot``: what an order copies of a sellable variant (404 otherwise, for staff too)."""
 
     lookup_value_regex = ID
@@ -91,7 +97,7 @@ class VariantSnapshotViewSet(viewsets.ViewSet):
 
 
 @extend_schema(tags=["catalog"])
-class ProductImageViewSet(viewsets.GenericViewSet):
+class ProductImageViewSet(GenericViewSet):
     """``POST /products/{product_id}/images`` (multipart) and ``DELETE /products/{product_id}/images/{id}``."""
 
     permission_classes = [IsStaff]

@@ -123,6 +123,14 @@ def csrf_failure(request, reason="") -> JsonResponse:
     return _json_error(request, status_code=403, code="csrf_failed", message="CSRF verification failed.")
 
 
+def method_not_allowed(request, *, allowed: tuple[str, ...]) -> JsonResponse:
+    response = _json_error(
+        request, status_code=405, code="method_not_allowed", message=f'Method "{request.method}" not allowed.'
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
 def not_found(request, exception=None) -> JsonResponse:
     return _json_error(request, status_code=404, code="not_found", message="Not found.")
 

@@ -4,6 +4,9 @@ adjustments, transfers, reservations and the ledger.
 Numbers are read-only here: stock moves only through ``inventory.services`` (the receive,
 adjust and transfer forms, the release action, the stock count import), which lock the rows
 and write the ledger. A refused operation is shown as a form error or a message, and writes nothing.
+
+Warehouses and locations have a "History" page: their audit trail (who changed the name, priority,
+activity..., when, old -> new). Stock changes are not in it: the ledger is their trail.
 """
 
 from django import forms
@@ -20,6 +23,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from accounts.admin import AuditTrailAdmin
 from catalog.validators import SKU_MAX_LENGTH, sku_normalize, sku_validator
 from config.admin import ServiceErrorsMixin, ServiceImportExportMixin
 from config.exceptions import DomainError
@@ -115,8 +119,8 @@ class LocationInline(admin.TabularInline):
     model = Location
     form = LocationForm
     formset = LocationFormSet
-    fields = ["code", "is_active", "stock"]
-    readonly_fields = ["stock"]
+    fields = ["code", "is_active", "stock", "history"]
+    readonly_fields = ["stock", "history"]
     extra = 1
     can_delete = False
 
@@ -127,12 +131,19 @@ class LocationInline(admin.TabularInline):
         url = reverse("admin:inventory_stock_changelist")
         return format_html('<a href="{}?location={}">Stock here</a>', url, obj.pk)
 
+    @admin.display(description="History")
+    def history(self, obj) -> str:
+        if not obj.pk:
+            return "-"
+        return format_html('<a href="{}">History</a>', reverse("admin:inventory_location_history", args=[obj.pk]))
+
 
 @admin.register(Warehouse)
-class WarehouseAdmin(ServiceErrorsMixin, admin.ModelAdmin):
+class WarehouseAdmin(ServiceErrorsMixin, AuditTrailAdmin):
     form = WarehouseForm
     inlines = [LocationInline]
     list_display = ["code", "name", "priority", "is_active", "stock"]
+    history_list_display = ["priority", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
     ordering = ["code"]
@@ -159,10 +170,14 @@ class WarehouseAdmin(ServiceErrorsMixin, admin.ModelAdmin):
         data = form.cleaned_data
         if change:
             changes = {name: data[name] for name in form.changed_data if name in WAREHOUSE_FIELDS}
-            warehouse = warehouse_update(warehouse_id=obj.pk, changes=changes) if changes else obj
+            warehouse = warehouse_update(warehouse_id=obj.pk, changes=changes, actor=request.user) if changes else obj
         else:
             warehouse = warehouse_create(
-                code=data["code"], name=data["name"], address=data["address"], priority=data["priority"]
+                code=data["code"],
+                name=data["name"],
+                address=data["address"],
+                priority=data["priority"],
+                actor=request.user,
             )
         obj.pk = warehouse.pk
         obj.refresh_from_db()
@@ -175,16 +190,46 @@ class WarehouseAdmin(ServiceErrorsMixin, admin.ModelAdmin):
                 continue
             data = location_form.cleaned_data
             if location_form.instance.pk is None:
-                location = location_create(warehouse_id=form.instance.pk, code=data["code"])
+                location = location_create(warehouse_id=form.instance.pk, code=data["code"], actor=request.user)
                 if not data["is_active"]:
-                    location = location_update(location_id=location.pk, changes={"is_active": False})
+                    location = location_update(
+                        location_id=location.pk, changes={"is_active": False}, actor=request.user
+                    )
                 formset.new_objects.append(location)
             else:
                 changed = [name for name in location_form.changed_data if name in LOCATION_FIELDS]
                 location = location_update(
-                    location_id=location_form.instance.pk, changes={name: data[name] for name in changed}
+                    location_id=location_form.instance.pk,
+                    changes={name: data[name] for name in changed},
+                    actor=request.user,
                 )
                 formset.changed_objects.append((location, changed))
+
+
+@admin.register(Location)
+class LocationAdmin(AuditTrailAdmin):
+    """Every location, read-only (they change on their warehouse's page), each with its history page."""
+
+    list_display = ["code", "warehouse", "is_active"]
+    list_filter = ["is_active", "warehouse"]
+    search_fields = ["code", "warehouse__code"]
+    list_select_related = ["warehouse"]
+    ordering = ["warehouse__code", "code"]
+    fields = ["warehouse", "code", "is_active", "created_at"]
+    readonly_fields = fields
+    history_list_display = ["code", "is_active"]
+
+    def get_model_perms(self, request) -> dict:
+        return {}  # not in the index: they are edited on their warehouse's page, which links here
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 # --- operation forms: receive, adjust, transfer

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 
+from accounts.models import AuditTrail
+
 DEFAULT_WAREHOUSE_CODE = "MAIN"
 DEFAULT_LOCATION_CODE = "DEFAULT"
 MAX_UNITS = 2**31 - 1  # the quantity columns are PostgreSQL integers
@@ -23,6 +25,7 @@ class Warehouse(models.Model):
     priority = models.PositiveIntegerField(default=100)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = AuditTrail()  # activity and priority changes: who, when, old and new values
 
     class Meta:
         ordering = ["code"]
@@ -39,6 +42,7 @@ class Location(models.Model):
     code = models.CharField(max_length=64)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    history = AuditTrail()
 
     class Meta:
         ordering = ["warehouse_id", "code"]

@@ -1,8 +1,17 @@
 from config.exceptions import DomainError
 
+MAX_ORDER_LINES = 500  # lines one order takes, counted as sent (before repeated lines are merged)
+
 
 class EmptyOrder(DomainError):
     code = "empty_order"
+    status = 400
+
+
+class TooManyLines(DomainError):
+    """More than ``MAX_ORDER_LINES`` lines in one order or checkout, counted as sent. details: max_lines, lines."""
+
+    code = "too_many_lines"
     status = 400
 
 

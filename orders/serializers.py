@@ -1,6 +1,9 @@
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from catalog.validators import SKU_MAX_LENGTH, sku_validator
+from orders.exceptions import MAX_ORDER_LINES, TooManyLines
 from orders.models import OrderStatus, Payment, PaymentStatus, Shipment, ShipmentStatus
 
 LINE_KEYS = ("product_id", "variant_id", "sku")
@@ -22,7 +25,19 @@ class OrderLineInputSerializer(serializers.Serializer):
 
 
 class OrderCreateInputSerializer(serializers.Serializer):
-    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=500)
+    items = OrderLineInputSerializer(many=True, allow_empty=False, max_length=MAX_ORDER_LINES)
+
+    def to_internal_value(self, data):
+        """400 ``too_many_lines`` for more than ``MAX_ORDER_LINES`` items as sent (repeated variants counted
+        apart), before any line is validated: a huge list is refused without reading its lines."""
+        items = data.get("items") if isinstance(data, Mapping) else None
+        if isinstance(items, list) and len(items) > MAX_ORDER_LINES:
+            raise TooManyLines(
+                f"An order takes at most {MAX_ORDER_LINES} lines; this one has {len(items)}.",
+                max_lines=MAX_ORDER_LINES,
+                lines=len(items),
+            )
+        return super().to_internal_value(data)
 
 
 class OrderItemOutputSerializer(serializers.Serializer):

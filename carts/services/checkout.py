@@ -13,7 +13,7 @@ from carts.models import Cart, CartItem, CartStatus
 from carts.notifications import cart_event_emit
 from carts.services.carts import customer_check
 from config.db import retry_on_conflict, unique_violation
-from orders.exceptions import IdempotencyKeyReused
+from orders.exceptions import MAX_ORDER_LINES, IdempotencyKeyReused, TooManyLines
 from orders.models import Order
 from orders.selectors import order_list
 from orders.services.placement import IDEMPOTENCY_CONSTRAINT, OrderLine, order_place_in_transaction
@@ -29,10 +29,11 @@ class Checkout:
 def cart_checkout(*, cart_id: uuid.UUID, owner: User, idempotency_key: str | None = None) -> Checkout:
     """Place an order from the cart's lines (catalog prices, inventory reservations) and mark it CHECKED_OUT.
 
-    All or nothing: an empty cart (400 ``empty_cart``), an unsellable or short line (400
-    ``products_unavailable`` / ``insufficient_stock``, as ``POST /orders``) leave the cart OPEN
-    and unchanged. A checked-out cart answers 409 ``cart_checked_out``, except to the
-    ``idempotency_key`` of the checkout that placed its order, which gets that order (``replayed``).
+    All or nothing: an empty cart (400 ``empty_cart``), more lines than an order takes (400
+    ``too_many_lines``), an unsellable or short line (400 ``products_unavailable`` /
+    ``insufficient_stock``, as ``POST /orders``) leave the cart OPEN and unchanged. A checked-out
+    cart answers 409 ``cart_checked_out``, except to the ``idempotency_key`` of the checkout that
+    placed its order, which gets that order (``replayed``).
     """
     try:
         return _cart_checkout(cart_id=cart_id, owner=owner, idempotency_key=idempotency_key)
@@ -58,6 +59,12 @@ def _cart_checkout(*, cart_id: uuid.UUID, owner: User, idempotency_key: str | No
     lines = list(CartItem.objects.filter(cart=cart).order_by("variant_id").values_list("variant_id", "quantity"))
     if not lines:
         raise EmptyCart("The cart is empty: add items before checking out.", cart_id=str(cart.pk))
+    if len(lines) > MAX_ORDER_LINES:  # cart_item_add keeps a cart within MAX_CART_LINES; this holds whatever wrote it
+        raise TooManyLines(
+            f"An order takes at most {MAX_ORDER_LINES} lines; this cart has {len(lines)}.",
+            max_lines=MAX_ORDER_LINES,
+            lines=len(lines),
+        )
     placement = order_place_in_transaction(
         customer=owner,
         lines=[OrderLine(quantity=quantity, variant_id=variant_id) for variant_id, quantity in lines],

@@ -2,9 +2,11 @@
 
 from django.db import connection, transaction
 
+from accounts.models import User, audit_actor
 from catalog.exceptions import CategoryCycle, CategoryNotFound, UnknownReference
 from catalog.models import Category
 from catalog.selectors import category_descendant_ids
+from catalog.services.audit import changes_recorded
 from catalog.services.slugs import create_with_slug
 from config.db import lock_timeout_set
 
@@ -25,26 +27,28 @@ def category_create(
     description: str = "",
     sort_order: int = 0,
     is_active: bool = True,
+    actor: User | None = None,
 ) -> Category:
     name = name.strip()
     _parent_check(parent_id)
-    return create_with_slug(
-        Category,
-        name=name,
-        slug=slug,
-        create=lambda s: Category.objects.create(
+    with audit_actor(actor):
+        return create_with_slug(
+            Category,
             name=name,
-            slug=s,
-            parent_id=parent_id,
-            description=description,
-            sort_order=sort_order,
-            is_active=is_active,
-        ),
-    )
+            slug=slug,
+            create=lambda s: Category.objects.create(
+                name=name,
+                slug=s,
+                parent_id=parent_id,
+                description=description,
+                sort_order=sort_order,
+                is_active=is_active,
+            ),
+        )
 
 
 @transaction.atomic
-def category_update(*, category_id: int, changes: dict) -> Category:
+def category_update(*, category_id: int, changes: dict, actor: User | None) -> Category:
     """Rename, move in the tree, reorder or (de)activate a category.
 
     Every update locks the table before the category's row, so edits queue in one order and
@@ -66,7 +70,8 @@ def category_update(*, category_id: int, changes: dict) -> Category:
     if "name" in changes:
         changes = {**changes, "name": changes["name"].strip()}
     if changes:
-        Category.objects.filter(pk=category_id).update(**changes)
+        with changes_recorded(Category, pks=[category_id], actor=actor):
+            Category.objects.filter(pk=category_id).update(**changes)
     return Category.objects.get(pk=category_id)
 
 

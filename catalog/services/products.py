@@ -1,7 +1,8 @@
 """Products and their lifecycle: DRAFT -> PUBLISHED -> ARCHIVED (and DRAFT -> ARCHIVED).
 
 Every change locks the product row and bumps ``version``: it is the optimistic-locking token
-for the product and its variants alike.
+for the product and its variants alike. Every change is recorded in the audit trail (who, when,
+the new values; ``catalog.services.audit``) in its transaction.
 """
 
 from collections.abc import Collection, Sequence
@@ -11,10 +12,12 @@ from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from accounts.models import User, audit_actor
 from catalog.exceptions import InvalidTransition, UnknownReference, VersionConflict
 from catalog.locks import product_lock
 from catalog.models import Brand, Category, Product, ProductStatus, Variant
 from catalog.selectors import product_only_variant
+from catalog.services.audit import changes_recorded
 from catalog.services.slugs import create_with_slug
 from catalog.services.variants import VariantIn, variants_insert
 
@@ -47,11 +50,13 @@ def product_create(
     category_id: int | None = None,
     variants: Sequence[VariantIn] = (),
     publish: bool = False,
+    actor: User | None = None,
 ) -> Product:
     """Create a product, DRAFT or (with ``publish``) PUBLISHED, with its first variants.
 
     A PUBLISHED product needs a variant; it may be inactive (seed 001's ``is_active: false``
-    product: published, but not for sale).
+    product: published, but not for sale). ``actor`` None: a command (``seed_demo``) or a caller
+    inside a request, whose user the trail then names.
     """
     name = name.strip()
     if publish and not variants:
@@ -63,21 +68,22 @@ def product_create(
         )
     _references_check(brand_id=brand_id, category_id=category_id)
     status = ProductStatus.PUBLISHED if publish else ProductStatus.DRAFT
-    product = create_with_slug(
-        Product,
-        name=name,
-        slug=slug,
-        create=lambda s: Product.objects.create(
+    with audit_actor(actor):
+        product = create_with_slug(
+            Product,
             name=name,
-            slug=s,
-            description=description,
-            brand_id=brand_id,
-            category_id=category_id,
-            status=status,
-            published_at=timezone.now() if publish else None,
-        ),
-    )
-    variants_insert(product=product, variants=variants)
+            slug=slug,
+            create=lambda s: Product.objects.create(
+                name=name,
+                slug=s,
+                description=description,
+                brand_id=brand_id,
+                category_id=category_id,
+                status=status,
+                published_at=timezone.now() if publish else None,
+            ),
+        )
+    variants_insert(product=product, variants=variants, actor=actor)
     return product
 
 
@@ -93,7 +99,9 @@ def _version_check(product: Product, expected_versions: Collection[int]) -> None
 
 
 @transaction.atomic
-def product_update(*, product_id: int, changes: dict, expected_versions: Collection[int] = ()) -> Product:
+def product_update(
+    *, product_id: int, changes: dict, actor: User | None, expected_versions: Collection[int] = ()
+) -> Product:
     """Change a product's fields; ``price`` and ``is_active`` change its only variant.
 
     Refused with ``VersionConflict`` when any version the caller edited (``expected_versions``:
@@ -112,13 +120,16 @@ def product_update(*, product_id: int, changes: dict, expected_versions: Collect
     if "name" in own:
         own["name"] = own["name"].strip()
     if on_variant:
-        Variant.objects.filter(pk=product_only_variant(product_id=product.pk).pk).update(**on_variant, updated_at=Now())
-    Product.objects.filter(pk=product.pk).update(**own, version=F("version") + 1, updated_at=Now())
+        variant_id = product_only_variant(product_id=product.pk).pk
+        with changes_recorded(Variant, pks=[variant_id], actor=actor):
+            Variant.objects.filter(pk=variant_id).update(**on_variant, updated_at=Now())
+    with changes_recorded(Product, pks=[product.pk], actor=actor):
+        Product.objects.filter(pk=product.pk).update(**own, version=F("version") + 1, updated_at=Now())
     product.refresh_from_db()
     return product
 
 
-def _transition(*, product_id: int, action: str) -> Product:
+def _transition(*, product_id: int, action: str, actor: User | None) -> Product:
     allowed_from, target, stamp = TRANSITIONS[action]
     product = product_lock(product_id=product_id)
     if product.status not in allowed_from:
@@ -135,30 +146,33 @@ def _transition(*, product_id: int, action: str) -> Product:
             status=product.status,
             action=action,
         )
-    Product.objects.filter(pk=product.pk).update(
-        status=target, **{stamp: Now()}, version=F("version") + 1, updated_at=Now()
-    )
+    with changes_recorded(Product, pks=[product.pk], actor=actor, reason=action):
+        Product.objects.filter(pk=product.pk).update(
+            status=target, **{stamp: Now()}, version=F("version") + 1, updated_at=Now()
+        )
     product.refresh_from_db()
     return product
 
 
 @transaction.atomic
-def product_publish(*, product_id: int) -> Product:
+def product_publish(*, product_id: int, actor: User | None) -> Product:
     """DRAFT -> PUBLISHED: customers see it and may order its active variants."""
-    return _transition(product_id=product_id, action="publish")
+    return _transition(product_id=product_id, action="publish", actor=actor)
 
 
 @transaction.atomic
-def product_archive(*, product_id: int) -> Product:
+def product_archive(*, product_id: int, actor: User | None = None) -> Product:
     """DRAFT or PUBLISHED -> ARCHIVED, for good: hidden from customers and no longer sold."""
-    return _transition(product_id=product_id, action="archive")
+    return _transition(product_id=product_id, action="archive", actor=actor)
 
 
 @transaction.atomic
-def product_delete(*, product_id: int) -> None:
-    """Delete a product with its variants and images.
+def product_delete(*, product_id: int, actor: User | None = None) -> None:
+    """Delete a product with its variants and images; its trail and theirs stay, ending in a deletion row.
 
     Raises ``ProtectedError`` when stock rows or order items still point at a variant: the
     caller decides what to do instead (archive it).
     """
-    product_lock(product_id=product_id).delete()
+    product = product_lock(product_id=product_id)
+    with audit_actor(actor):
+        product.delete()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "import_export",
+    "simple_history",  # the audit trail: history tables of staff-edited models (README, "Security")
     "accounts",
     "catalog",
     "inventory",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "config.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # the request user, when a service names no actor
 ]
 
 ROOT_URLCONF = "config.urls"

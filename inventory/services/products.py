@@ -51,6 +51,7 @@ def product_create_with_stock(
         category_id=category_id,
         variants=[VariantIn(sku=sku, price=price, is_active=is_active)],
         publish=publish,
+        actor=actor,
     )
     if stock_quantity:
         location = default_location()
@@ -87,12 +88,12 @@ def product_remove(*, product_id: int, actor: User) -> Product | None:
                 stock = Stock.objects.filter(variant__product_id=product.pk)
                 StockMovement.objects.filter(stock__in=stock).delete()
                 stock.delete()
-                product_delete(product_id=product.pk)
+                product_delete(product_id=product.pk, actor=actor)
             return None
         except ProtectedError:
             pass  # an order line names one of its variants: archive it instead
     if product.status != ProductStatus.ARCHIVED:
-        return product_archive(product_id=product.pk)
+        return product_archive(product_id=product.pk, actor=actor)
     return product
 
 

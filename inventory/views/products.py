@@ -4,7 +4,7 @@ import re
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -17,6 +17,7 @@ from catalog.serializers import VariantCreateInputSerializer, VariantUpdateInput
 from catalog.services.products import product_archive, product_create, product_publish, product_update
 from catalog.services.variants import VariantIn, variant_create, variant_update
 from config.db import entry_point
+from config.viewsets import GenericViewSet
 from inventory.filters.products import ProductFilter
 from inventory.selectors import (
     product_list_with_stock,
@@ -67,7 +68,7 @@ def _if_match_version(request) -> int | None:
     retrieve=extend_schema(responses=ProductOutputSerializer),
 )
 @extend_schema(tags=["products"])
-class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = ProductOutputSerializer
     filterset_class = ProductFilter
     lookup_value_regex = ID
@@ -115,7 +116,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             product = product_create_with_stock(actor=request.user, publish=publish, **fields)
         else:
             fields.pop("status", None)
-            product = entry_point(product_create, **fields)
+            product = entry_point(product_create, **fields, actor=request.user)
         return self._render(product.pk, created=True)
 
     @extend_schema(
@@ -127,7 +128,11 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         changes = dict(data.validated_data)
         expected = {changes.pop("version", None), _if_match_version(request)} - {None}
         product = entry_point(
-            product_update, product_id=self._product_id(), changes=changes, expected_versions=expected
+            product_update,
+            product_id=self._product_id(),
+            changes=changes,
+            expected_versions=expected,
+            actor=request.user,
         )
         return self._render(product.pk)
 
@@ -139,19 +144,21 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses={200: ProductOutputSerializer})
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
-        return self._render(entry_point(product_publish, product_id=self._product_id()).pk)
+        return self._render(entry_point(product_publish, product_id=self._product_id(), actor=request.user).pk)
 
     @extend_schema(request=None, responses={200: ProductOutputSerializer})
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        return self._render(entry_point(product_archive, product_id=self._product_id()).pk)
+        return self._render(entry_point(product_archive, product_id=self._product_id(), actor=request.user).pk)
 
     @extend_schema(request=VariantCreateInputSerializer, responses={201: VariantOutputSerializer})
     @action(detail=True, methods=["post"])
     def variants(self, request, pk=None):
         data = VariantCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = entry_point(variant_create, product_id=self._product_id(), variant=VariantIn(**data.validated_data))
+        variant = entry_point(
+            variant_create, product_id=self._product_id(), variant=VariantIn(**data.validated_data), actor=request.user
+        )
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data, status=201)
 
     @extend_schema(request=StockAdjustmentInputSerializer, responses={201: StockAdjustmentOutputSerializer})
@@ -174,7 +181,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 @extend_schema(tags=["products"])
-class VariantViewSet(viewsets.GenericViewSet):
+class VariantViewSet(GenericViewSet):
     """``PATCH /variants/{id}``: price, name, options, activity."""
 
     permission_classes = [IsStaff]
@@ -186,5 +193,7 @@ class VariantViewSet(viewsets.GenericViewSet):
     def partial_update(self, request, pk=None):
         data = VariantUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        variant = entry_point(variant_update, variant_id=self.get_object().pk, changes=dict(data.validated_data))
+        variant = entry_point(
+            variant_update, variant_id=self.get_object().pk, changes=dict(data.validated_data), actor=request.user
+        )
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data)

@@ -1,7 +1,7 @@
 """Warehouses, locations, stock operations, a SKU's stock and the ledger, and reservations (staff only)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -10,6 +10,7 @@ from accounts.permissions import IsStaff
 from catalog.models import Variant
 from catalog.validators import sku_normalize
 from config.db import entry_point
+from config.viewsets import GenericViewSet
 from inventory.filters.stock import LocationFilter, ReservationFilter, StockMovementFilter
 from inventory.models import Location, Reservation, StockMovement, Warehouse
 from inventory.selectors import reservation_list, stock_movement_list, stock_of_variant
@@ -53,7 +54,7 @@ def _movements(movements: list[StockMovement]) -> Response:
 
 
 @extend_schema(tags=["warehouses"])
-class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     permission_classes = [IsStaff]
     serializer_class = WarehouseOutputSerializer
     lookup_value_regex = ID
@@ -63,19 +64,21 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def create(self, request):
         data = WarehouseCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        warehouse = entry_point(warehouse_create, **data.validated_data)
+        warehouse = entry_point(warehouse_create, **data.validated_data, actor=request.user)
         return Response(WarehouseOutputSerializer(warehouse).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WarehouseUpdateInputSerializer, responses={200: WarehouseOutputSerializer})
     def partial_update(self, request, pk=None):
         data = WarehouseUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        warehouse = entry_point(warehouse_update, warehouse_id=self.get_object().pk, changes=dict(data.validated_data))
+        warehouse = entry_point(
+            warehouse_update, warehouse_id=self.get_object().pk, changes=dict(data.validated_data), actor=request.user
+        )
         return Response(WarehouseOutputSerializer(warehouse).data)
 
 
 @extend_schema(tags=["warehouses"])
-class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     permission_classes = [IsStaff]
     serializer_class = LocationOutputSerializer
     lookup_value_regex = ID
@@ -88,14 +91,16 @@ class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def create(self, request):
         data = LocationCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        location = entry_point(location_create, **data.validated_data)
+        location = entry_point(location_create, **data.validated_data, actor=request.user)
         return Response(LocationOutputSerializer(location).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LocationUpdateInputSerializer, responses={200: LocationOutputSerializer})
     def partial_update(self, request, pk=None):
         data = LocationUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        location = entry_point(location_update, location_id=self.get_object().pk, changes=dict(data.validated_data))
+        location = entry_point(
+            location_update, location_id=self.get_object().pk, changes=dict(data.validated_data), actor=request.user
+        )
         return Response(LocationOutputSerializer(location).data)
 
 
@@ -103,7 +108,7 @@ class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 @extend_schema(tags=["stock"])
-class StockViewSet(viewsets.GenericViewSet):
+class StockViewSet(GenericViewSet):
     """Goods in, counts, transfers, a SKU's stock across warehouses, and the ledger."""
 
     permission_classes = [IsStaff]
@@ -166,7 +171,7 @@ def variants_by_sku_or_404(sku: str) -> Variant:
 
 
 @extend_schema(tags=["reservations"])
-class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     permission_classes = [IsStaff]
     serializer_class = ReservationOutputSerializer
     filterset_class = ReservationFilter

@@ -1,11 +1,12 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from config.viewsets import GenericViewSet
 from orders.filters import OrderFilter
 from orders.models import Order
 from orders.permissions import CanExpire, CanPay, CanPlaceOrders, CanShip
@@ -43,7 +44,7 @@ def _idempotency_key(request) -> str | None:
     retrieve=extend_schema(responses=OrderOutputSerializer),
 )
 @extend_schema(tags=["orders"])
-class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = OrderOutputSerializer
     filterset_class = OrderFilter
     lookup_value_regex = r"[0-9a-fA-F-]{32,36}"

@@ -1,11 +1,12 @@
 """``/payments``: the payment records of orders. Customers pay and read their own; admins settle them."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from config.viewsets import GenericViewSet
 from orders.filters import PaymentFilter
 from orders.models import Payment
 from orders.permissions import CanPay, CanSettlePayments
@@ -30,7 +31,7 @@ def _valid(serializer_class, request) -> dict:
     retrieve=extend_schema(responses=PaymentOutputSerializer),
 )
 @extend_schema(tags=["payments"])
-class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = PaymentOutputSerializer
     filterset_class = PaymentFilter
     lookup_value_regex = r"[0-9]{1,18}"

@@ -1,11 +1,12 @@
 """``/shipments``: parcels of paid orders. Staff create, ship and cancel them; customers read their own orders'."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from config.viewsets import GenericViewSet
 from orders.filters import ShipmentFilter
 from orders.models import Shipment
 from orders.permissions import CanShip
@@ -19,7 +20,7 @@ from orders.services.shipments import shipment_cancel, shipment_create, shipment
     retrieve=extend_schema(responses=ShipmentOutputSerializer),
 )
 @extend_schema(tags=["shipments"])
-class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     serializer_class = ShipmentOutputSerializer
     filterset_class = ShipmentFilter
     lookup_value_regex = r"[0-9]{1,18}"

@@ -125,8 +125,8 @@ def test_create_cart_refuses_a_body(customer_client, body):
 
 def test_get_cart_reads_names_prices_and_availability_live(customer_client, customer, cart_factory, widget, gadget):
     cart = cart_factory(owner=customer, items=[(widget, 2), (gadget, 3)])
-    variant_update(variant_id=widget.pk, changes={"price": Decimal("120.00"), "name": "Blue"})
-    product_update(product_id=gadget.product_id, changes={"name": "Gadget B2"})
+    variant_update(variant_id=widget.pk, changes={"price": Decimal("120.00"), "name": "Blue"}, actor=None)
+    product_update(product_id=gadget.product_id, changes={"name": "Gadget B2"}, actor=None)
     stock_receive(warehouse_id=default_location().warehouse_id, lines=[ReceiptLine(gadget.sku, 5)], actor=None)
     widget.refresh_from_db()
     gadget.refresh_from_db()
@@ -149,10 +149,10 @@ def test_get_cart_shows_unsellable_lines_outside_the_total(
 ):
     shirt = draft_product_factory(name="Shirt")
     small, medium = variant_factory(product=shirt, sku="SHIRT-S", name="S"), variant_factory(product=shirt, name="M")
-    product_publish(product_id=shirt.pk)
+    product_publish(product_id=shirt.pk, actor=None)
     cart = cart_factory(owner=customer, items=[(widget, 1), (gadget, 2), (small, 1), (medium, 4)])
     product_archive(product_id=gadget.product_id)
-    variant_update(variant_id=small.pk, changes={"is_active": False})
+    variant_update(variant_id=small.pk, changes={"is_active": False}, actor=None)
     for variant in (widget, gadget, small, medium):
         variant.refresh_from_db()
 
@@ -175,7 +175,7 @@ def test_available_counts_active_locations_of_active_warehouses_only(
     west, east = warehouse_factory(code="WEST"), warehouse_factory(code="EAST")
     stock_receive(warehouse_id=west.pk, lines=[ReceiptLine(widget.sku, 7)], actor=None)
     stock_receive(warehouse_id=east.pk, lines=[ReceiptLine(widget.sku, 40)], actor=None)
-    warehouse_update(warehouse_id=east.pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=east.pk, changes={"is_active": False}, actor=None)
     cart = cart_factory(owner=customer, items=[(widget, 1)])
 
     body = customer_client.get(f"/carts/{cart.pk}").json()
@@ -188,7 +188,7 @@ def test_get_cart_takes_the_same_queries_for_one_line_or_thirty(
 ):
     product = draft_product_factory()
     variants = [variant_factory(product=product) for _ in range(30)]
-    product_publish(product_id=product.pk)
+    product_publish(product_id=product.pk, actor=None)
     one, thirty = user_factory(), user_factory()
     small = cart_factory(owner=one, items=[(variants[0], 1)])
     large = cart_factory(owner=thirty, items=[(variant, 2) for variant in variants])
@@ -368,7 +368,7 @@ def test_add_item_refuses_a_variant_not_for_sale_like_an_unknown_one(
         product_archive(product_id=variant.product_id)
     else:
         variant = variant_factory(product=widget.product)
-        variant_update(variant_id=variant.pk, changes={"is_active": False})
+        variant_update(variant_id=variant.pk, changes={"is_active": False}, actor=None)
     cart = cart_factory(owner=customer)
     before = cart_state(cart)
 
@@ -597,7 +597,9 @@ ORDER_FIELDS = {
 def test_checkout_places_the_order_at_catalog_prices(customer_client, customer, cart_factory, widget, gadget, settings):
     settings.SHIPPING_FLAT_RATE = Decimal("7.50")
     cart = cart_factory(owner=customer, items=[(widget, 2), (gadget, 3)])
-    variant_update(variant_id=widget.pk, changes={"price": Decimal("140.00")})  # the price when checking out counts
+    variant_update(
+        variant_id=widget.pk, changes={"price": Decimal("140.00")}, actor=None
+    )  # the price when checking out counts
 
     response = customer_client.post(f"/carts/{cart.pk}/checkout")
 
@@ -662,10 +664,10 @@ def test_checkout_with_unsellable_lines_answers_like_post_orders(
 ):
     shirt = draft_product_factory(name="Shirt")
     small = variant_factory(product=shirt, sku="SHIRT-S")
-    product_publish(product_id=shirt.pk)
+    product_publish(product_id=shirt.pk, actor=None)
     cart = cart_factory(owner=customer, items=[(widget, 1), (gadget, 1), (small, 1)])
     product_archive(product_id=gadget.product_id)
-    variant_update(variant_id=small.pk, changes={"is_active": False})
+    variant_update(variant_id=small.pk, changes={"is_active": False}, actor=None)
     before = cart_state(cart)
 
     error = _same_error_as_post_orders(customer_client, cart, [(widget, 1), (gadget, 1), (small, 1)])

@@ -62,4 +62,4 @@ class VariantFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, product, **kwargs):
-        return variant_create(product_id=product.pk, variant=VariantIn(**kwargs))
+        return variant_create(product_id=product.pk, variant=VariantIn(**kwargs), actor=None)

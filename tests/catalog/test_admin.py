@@ -48,7 +48,7 @@ def catalog_state() -> tuple[list, list, list, list]:
 def product_with_variants(draft_product_factory, *variants: tuple[str, str], **fields) -> Product:
     product = draft_product_factory(**fields)
     for sku, price in variants:
-        variant_create(product_id=product.pk, variant=VariantIn(sku=sku, price=Decimal(price)))
+        variant_create(product_id=product.pk, variant=VariantIn(sku=sku, price=Decimal(price)), actor=None)
     return Product.objects.get(pk=product.pk)
 
 
@@ -354,7 +354,7 @@ def test_product_sku_of_an_existing_variant_cannot_change(staff_browser, draft_p
 def test_product_change_refuses_a_stale_version(staff_browser, draft_product_factory):
     product = product_with_variants(draft_product_factory, ("LAMP-1", "10"), name="Lamp")
     loaded = change_form(product, name="Mine")  # the page as the editor loaded it
-    product_update(product_id=product.pk, changes={"description": "someone else's"})
+    product_update(product_id=product.pk, changes={"description": "someone else's"}, actor=None)
     before = catalog_state()
 
     response = staff_browser.post(f"{PRODUCTS}{product.pk}/change/", loaded)
@@ -376,7 +376,7 @@ def test_product_change_losing_the_race_after_the_form_check_writes_nothing(
 
     def clean_then_someone_else_saves(form):
         cleaned = form_clean(form)  # the form saw the current version...
-        product_update(product_id=product.pk, changes={"description": "theirs"})  # ...then it moved on
+        product_update(product_id=product.pk, changes={"description": "theirs"}, actor=None)  # ...then it moved on
         return cleaned
 
     monkeypatch.setattr(ProductForm, "clean", clean_then_someone_else_saves)
@@ -499,7 +499,7 @@ def test_publish_action_publishes_and_reports_refusals(staff_browser, draft_prod
     ready = product_with_variants(draft_product_factory, ("READY-1", "10"), name="Ready")
     empty = draft_product_factory(name="Empty")
     live = product_with_variants(draft_product_factory, ("LIVE-1", "10"), name="Live")
-    product_publish(product_id=live.pk)
+    product_publish(product_id=live.pk, actor=None)
 
     response = run_action(staff_browser, "publish_products", ready, empty, live)
 
@@ -604,7 +604,7 @@ def test_import_preview_lists_every_bad_row_and_writes_nothing(staff_browser, dr
 
 def test_import_preview_refuses_lifecycle_steps_the_services_refuse(staff_browser, draft_product_factory):
     live = product_with_variants(draft_product_factory, ("LIVE-1", "10"), name="Live", slug="live")
-    product_publish(product_id=live.pk)
+    product_publish(product_id=live.pk, actor=None)
     gone = product_with_variants(draft_product_factory, ("GONE-1", "10"), name="Gone", slug="gone")
     product_archive(product_id=gone.pk)
     rows = [
@@ -717,9 +717,11 @@ def test_import_reads_xlsx_with_numeric_cells(staff_browser):
 def test_export_csv_has_one_row_per_variant(staff_browser, draft_product_factory, brand_factory):
     lamp = product_with_variants(draft_product_factory, ("LAMP-1", "10"), ("LAMP-2", "12.5"), name="Lamp", slug="lamp")
     variant_create(
-        product_id=lamp.pk, variant=VariantIn(sku="LAMP-3", price=Decimal("7"), name="Tiny", options={"size": "XS"})
+        product_id=lamp.pk,
+        variant=VariantIn(sku="LAMP-3", price=Decimal("7"), name="Tiny", options={"size": "XS"}),
+        actor=None,
     )
-    product_publish(product_id=lamp.pk)
+    product_publish(product_id=lamp.pk, actor=None)
     product_with_variants(draft_product_factory, ("CHAIR-1", "40"), name="Chair", slug="chair")
 
     response = PRODUCT_FILES.export(staff_browser, CSV_FORMAT)
@@ -753,7 +755,9 @@ def test_export_xlsx_follows_the_changelist_search(staff_browser, draft_product_
 def test_an_export_imports_back_unchanged(staff_browser, draft_product_factory):
     lamp = product_with_variants(draft_product_factory, ("LAMP-1", "10"), name="Lamp", slug="lamp")
     variant_create(
-        product_id=lamp.pk, variant=VariantIn(sku="LAMP-2", price=Decimal("7"), name="Tiny", options={"size": "XS"})
+        product_id=lamp.pk,
+        variant=VariantIn(sku="LAMP-2", price=Decimal("7"), name="Tiny", options={"size": "XS"}),
+        actor=None,
     )
     exported = PRODUCT_FILES.export(staff_browser, CSV_FORMAT).content
     before = catalog_state()

@@ -475,7 +475,7 @@ def test_snapshot_of_an_unsellable_variant_is_404_for_everyone(
         variant_id = variant.pk
     elif state == "inactive_variant":
         variant = only_variant(product_factory())
-        variant_update(variant_id=variant.pk, changes={"is_active": False})
+        variant_update(variant_id=variant.pk, changes={"is_active": False}, actor=None)
         variant_id = variant.pk
     else:
         variant_id = 999_999
@@ -490,7 +490,7 @@ def test_snapshot_of_an_inactive_variant_of_a_product_with_another_active_one(ad
     product = product_factory()
     active = only_variant(product)
     inactive = admin_client.post(f"/products/{product.pk}/variants", {"sku": "OTHER-1", "price": "1.00"}).json()
-    variant_update(variant_id=inactive["id"], changes={"is_active": False})
+    variant_update(variant_id=inactive["id"], changes={"is_active": False}, actor=None)
 
     assert admin_client.get(f"/variants/{active.pk}/snapshot").status_code == 200
     assert admin_client.get(f"/variants/{inactive['id']}/snapshot").status_code == 404
@@ -558,7 +558,10 @@ def test_category_moves_that_would_close_a_cycle_together_let_one_win(category_f
 
     outcomes = in_threads(
         category_update,
-        [{"category_id": a.pk, "changes": {"parent_id": b.pk}}, {"category_id": b.pk, "changes": {"parent_id": a.pk}}],
+        [
+            {"category_id": a.pk, "changes": {"parent_id": b.pk}, "actor": None},
+            {"category_id": b.pk, "changes": {"parent_id": a.pk}, "actor": None},
+        ],
     )
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Category", "CategoryCycle"]
@@ -573,10 +576,10 @@ def test_category_edits_racing_a_move_of_the_same_rows_all_succeed(category_fact
     outcomes = in_threads(
         category_update,
         [
-            {"category_id": a.pk, "changes": {"name": "A2"}},
-            {"category_id": a.pk, "changes": {"parent_id": b.pk}},
-            {"category_id": b.pk, "changes": {"sort_order": 4}},
-            {"category_id": b.pk, "changes": {"name": "B2", "is_active": False}},
+            {"category_id": a.pk, "changes": {"name": "A2"}, "actor": None},
+            {"category_id": a.pk, "changes": {"parent_id": b.pk}, "actor": None},
+            {"category_id": b.pk, "changes": {"sort_order": 4}, "actor": None},
+            {"category_id": b.pk, "changes": {"name": "B2", "is_active": False}, "actor": None},
         ],
     )
 

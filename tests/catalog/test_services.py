@@ -150,7 +150,7 @@ def test_category_update_under_itself_or_a_descendant_is_a_cycle(tree, new_paren
     before = parents()
 
     with pytest.raises(CategoryCycle) as raised:
-        category_update(category_id=root.pk, changes={"parent_id": target.pk, "name": "Renamed"})
+        category_update(category_id=root.pk, changes={"parent_id": target.pk, "name": "Renamed"}, actor=None)
 
     assert raised.value.code == "category_cycle"
     assert raised.value.status == 400
@@ -162,11 +162,11 @@ def test_category_update_under_itself_or_a_descendant_is_a_cycle(tree, new_paren
 def test_category_update_moves_a_subtree_and_back_to_the_root(tree):
     child, grandchild, other = tree["child"], tree["grandchild"], tree["other"]
 
-    moved = category_update(category_id=child.pk, changes={"parent_id": other.pk})
+    moved = category_update(category_id=child.pk, changes={"parent_id": other.pk}, actor=None)
     assert moved.parent_id == other.pk
     assert Category.objects.get(pk=grandchild.pk).parent_id == child.pk
 
-    assert category_update(category_id=child.pk, changes={"parent_id": None}).parent_id is None
+    assert category_update(category_id=child.pk, changes={"parent_id": None}, actor=None).parent_id is None
 
 
 def test_category_update_changes_the_other_fields(tree):
@@ -175,6 +175,7 @@ def test_category_update_changes_the_other_fields(tree):
     updated = category_update(
         category_id=root.pk,
         changes={"name": " New name ", "description": "d", "sort_order": 7, "is_active": False},
+        actor=None,
     )
 
     assert (updated.name, updated.description, updated.sort_order, updated.is_active) == ("New name", "d", 7, False)
@@ -184,12 +185,12 @@ def test_category_update_changes_the_other_fields(tree):
 def test_category_update_without_changes_changes_nothing(tree):
     root = tree["root"]
 
-    assert category_update(category_id=root.pk, changes={}).name == "Root"
+    assert category_update(category_id=root.pk, changes={}, actor=None).name == "Root"
 
 
 def test_category_update_unknown_category_is_not_found():
     with pytest.raises(CategoryNotFound) as raised:
-        category_update(category_id=999_999, changes={"name": "x"})
+        category_update(category_id=999_999, changes={"name": "x"}, actor=None)
 
     assert (raised.value.code, raised.value.status) == ("not_found", 404)
 
@@ -198,7 +199,7 @@ def test_category_update_unknown_parent_is_refused(tree):
     before = parents()
 
     with pytest.raises(UnknownReference) as raised:
-        category_update(category_id=tree["child"].pk, changes={"parent_id": 999_999})
+        category_update(category_id=tree["child"].pk, changes={"parent_id": 999_999}, actor=None)
 
     assert raised.value.details == {"field": "parent_id", "id": 999_999}
     assert parents() == before
@@ -206,7 +207,7 @@ def test_category_update_unknown_parent_is_refused(tree):
 
 def test_category_update_slug_is_not_editable(tree):
     with pytest.raises(ValueError, match="slug"):
-        category_update(category_id=tree["root"].pk, changes={"slug": "new"})
+        category_update(category_id=tree["root"].pk, changes={"slug": "new"}, actor=None)
 
     assert Category.objects.get(pk=tree["root"].pk).slug == "root"
 
@@ -309,7 +310,7 @@ def test_product_update_changes_fields_and_bumps_the_version(draft_product_facto
     brand = brand_factory()
 
     updated = product_update(
-        product_id=product.pk, changes={"name": "  New ", "description": "d", "brand_id": brand.pk}
+        product_id=product.pk, changes={"name": "  New ", "description": "d", "brand_id": brand.pk}, actor=None
     )
 
     assert (updated.name, updated.description, updated.brand_id, updated.version) == ("New", "d", brand.pk, 2)
@@ -319,22 +320,22 @@ def test_product_update_changes_fields_and_bumps_the_version(draft_product_facto
 def test_product_update_without_changes_keeps_the_version(draft_product_factory):
     product = draft_product_factory()
 
-    assert product_update(product_id=product.pk, changes={}, expected_versions=[1]).version == 1
+    assert product_update(product_id=product.pk, changes={}, expected_versions=[1], actor=None).version == 1
 
 
 def test_product_update_matching_expected_version_is_applied(draft_product_factory):
     product = draft_product_factory()
 
-    assert product_update(product_id=product.pk, changes={"name": "x"}, expected_versions=[1]).version == 2
+    assert product_update(product_id=product.pk, changes={"name": "x"}, expected_versions=[1], actor=None).version == 2
 
 
 def test_product_update_stale_version_is_a_conflict_and_changes_nothing(draft_product_factory):
     product = draft_product_factory(name="Old")
-    product_update(product_id=product.pk, changes={"name": "Second"})
+    product_update(product_id=product.pk, changes={"name": "Second"}, actor=None)
     before = product_row(product)
 
     with pytest.raises(VersionConflict) as raised:
-        product_update(product_id=product.pk, changes={"name": "Third"}, expected_versions=[2, 1])
+        product_update(product_id=product.pk, changes={"name": "Third"}, expected_versions=[2, 1], actor=None)
 
     assert (raised.value.code, raised.value.status) == ("version_conflict", 409)
     assert raised.value.details == {"product_id": product.pk, "expected_version": 1, "current_version": 2}
@@ -344,7 +345,7 @@ def test_product_update_stale_version_is_a_conflict_and_changes_nothing(draft_pr
 def test_product_update_price_and_activity_change_the_only_variant(product_factory):
     product = product_factory(price=Decimal("10.00"))
 
-    updated = product_update(product_id=product.pk, changes={"price": Decimal("12.34"), "is_active": False})
+    updated = product_update(product_id=product.pk, changes={"price": Decimal("12.34"), "is_active": False}, actor=None)
 
     assert updated.version == 2
     assert variant_rows(product) == [(product.variants.get().sku, Decimal("12.34"), False)]
@@ -358,7 +359,7 @@ def test_product_update_price_needs_exactly_one_variant(draft_product_factory, v
     before, variants_before = product_row(product), variant_rows(product)
 
     with pytest.raises(VariantRequired) as raised:
-        product_update(product_id=product.pk, changes={"price": Decimal("9.00"), "name": "Renamed"})
+        product_update(product_id=product.pk, changes={"price": Decimal("9.00"), "name": "Renamed"}, actor=None)
 
     assert (raised.value.code, raised.value.status) == ("variant_required", 400)
     assert raised.value.details == {"product_ids": [product.pk]}
@@ -371,21 +372,21 @@ def test_product_update_unknown_brand_changes_nothing(draft_product_factory):
     before = product_row(product)
 
     with pytest.raises(UnknownReference):
-        product_update(product_id=product.pk, changes={"brand_id": 999_999})
+        product_update(product_id=product.pk, changes={"brand_id": 999_999}, actor=None)
 
     assert product_row(product) == before
 
 
 def test_product_update_unknown_product_is_not_found():
     with pytest.raises(ProductNotFound):
-        product_update(product_id=999_999, changes={"name": "x"})
+        product_update(product_id=999_999, changes={"name": "x"}, actor=None)
 
 
 def test_product_update_refuses_fields_it_does_not_edit(draft_product_factory):
     product = draft_product_factory()
 
     with pytest.raises(ValueError, match="status"):
-        product_update(product_id=product.pk, changes={"status": ProductStatus.PUBLISHED})
+        product_update(product_id=product.pk, changes={"status": ProductStatus.PUBLISHED}, actor=None)
 
     assert product_row(product)["status"] == ProductStatus.DRAFT
 
@@ -399,7 +400,7 @@ def product_in(state: str, draft_product_factory, variant_factory) -> Product:
     if state != "DRAFT_EMPTY":
         variant_factory(product=product, is_active=state != "DRAFT_NO_ACTIVE")
     if state in ("PUBLISHED", "ARCHIVED_FROM_PUBLISHED"):
-        product_publish(product_id=product.pk)
+        product_publish(product_id=product.pk, actor=None)
     if state.startswith("ARCHIVED"):
         product_archive(product_id=product.pk)
     product.refresh_from_db()
@@ -430,7 +431,7 @@ def test_lifecycle_allowed_transition(draft_product_factory, variant_factory, st
     product = product_in(state, draft_product_factory, variant_factory)
     before = product_row(product)
 
-    result = ACTIONS[action](product_id=product.pk)
+    result = ACTIONS[action](product_id=product.pk, actor=None)
 
     after = product_row(product)
     assert result.status == after["status"] == LIFECYCLE[state, action]
@@ -449,7 +450,7 @@ def test_lifecycle_refused_transition_changes_nothing(draft_product_factory, var
     before = product_row(product)
 
     with pytest.raises(InvalidTransition) as raised:
-        ACTIONS[action](product_id=product.pk)
+        ACTIONS[action](product_id=product.pk, actor=None)
 
     assert (raised.value.code, raised.value.status) == ("invalid_transition", 409)
     assert raised.value.details == {"product_id": product.pk, "status": before["status"], "action": action}
@@ -459,7 +460,7 @@ def test_lifecycle_refused_transition_changes_nothing(draft_product_factory, var
 
 def test_lifecycle_unknown_product_is_not_found():
     with pytest.raises(ProductNotFound):
-        product_publish(product_id=999_999)
+        product_publish(product_id=999_999, actor=None)
 
 
 # --- variants
@@ -471,6 +472,7 @@ def test_variant_create_upper_cases_the_sku_and_bumps_the_product_version(draft_
     variant = variant_create(
         product_id=product.pk,
         variant=VariantIn(sku="  red-m ", price=Decimal("9.99"), name=" Red M ", options={"colour": "red"}),
+        actor=None,
     )
 
     assert Variant.objects.values_list("sku", "name", "options", "price", "is_active").get(pk=variant.pk) == (
@@ -489,7 +491,7 @@ def test_variant_create_sku_taken_in_any_case_is_refused(draft_product_factory, 
     product = draft_product_factory()
 
     with pytest.raises(SkuTaken) as raised:
-        variant_create(product_id=product.pk, variant=VariantIn(sku=sku, price=Decimal("1.00")))
+        variant_create(product_id=product.pk, variant=VariantIn(sku=sku, price=Decimal("1.00")), actor=None)
 
     assert (raised.value.code, raised.value.status, raised.value.details) == ("sku_taken", 409, {"sku": "ABC-1"})
     assert not product.variants.exists()
@@ -502,7 +504,7 @@ def test_variant_create_on_an_archived_product_is_refused(draft_product_factory,
     before, variants_before = product_row(product), variant_rows(product)
 
     with pytest.raises(InvalidTransition) as raised:
-        variant_create(product_id=product.pk, variant=VariantIn(sku="NEW-1", price=Decimal("1.00")))
+        variant_create(product_id=product.pk, variant=VariantIn(sku="NEW-1", price=Decimal("1.00")), actor=None)
 
     assert raised.value.details == {"product_id": product.pk, "status": "ARCHIVED", "action": "add_variant"}
     assert product_row(product) == before
@@ -513,14 +515,14 @@ def test_variant_create_on_an_archived_product_is_refused(draft_product_factory,
 def test_variant_create_on_a_draft_or_published_product(draft_product_factory, variant_factory, state):
     product = product_in(state, draft_product_factory, variant_factory)
 
-    variant_create(product_id=product.pk, variant=VariantIn(sku="NEW-1", price=Decimal("1.00")))
+    variant_create(product_id=product.pk, variant=VariantIn(sku="NEW-1", price=Decimal("1.00")), actor=None)
 
     assert product.variants.filter(sku="NEW-1").exists()
 
 
 def test_variant_create_unknown_product_is_not_found():
     with pytest.raises(ProductNotFound):
-        variant_create(product_id=999_999, variant=VariantIn(sku="X-1", price=Decimal("1.00")))
+        variant_create(product_id=999_999, variant=VariantIn(sku="X-1", price=Decimal("1.00")), actor=None)
 
     assert not Variant.objects.exists()
 
@@ -532,6 +534,7 @@ def test_variant_update_changes_fields_and_bumps_the_product_version(variant_fac
     updated = variant_update(
         variant_id=variant.pk,
         changes={"price": Decimal("2.50"), "name": "  New ", "options": {"size": "S"}, "is_active": False},
+        actor=None,
     )
 
     assert (updated.sku, updated.price, updated.name, updated.options, updated.is_active) == (
@@ -546,7 +549,7 @@ def test_variant_update_changes_fields_and_bumps_the_product_version(variant_fac
 
 def test_variant_update_unknown_variant_is_not_found():
     with pytest.raises(VariantNotFound) as raised:
-        variant_update(variant_id=999_999, changes={"price": Decimal("1.00")})
+        variant_update(variant_id=999_999, changes={"price": Decimal("1.00")}, actor=None)
 
     assert (raised.value.code, raised.value.status) == ("not_found", 404)
 
@@ -555,6 +558,6 @@ def test_variant_update_sku_is_not_editable(variant_factory):
     variant = variant_factory(sku="V-1")
 
     with pytest.raises(ValueError, match="sku"):
-        variant_update(variant_id=variant.pk, changes={"sku": "V-2"})
+        variant_update(variant_id=variant.pk, changes={"sku": "V-2"}, actor=None)
 
     assert Variant.objects.get(pk=variant.pk).sku == "V-1"

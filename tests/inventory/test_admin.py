@@ -229,7 +229,7 @@ def test_location_change_deactivates_and_renames_through_the_service(
 
 
 def test_stock_of_a_sku_across_warehouses_in_one_screen(staff_browser, spread):
-    location_update(location_id=spread["shelf"].pk, changes={"is_active": False})
+    location_update(location_id=spread["shelf"].pk, changes={"is_active": False}, actor=None)
 
     response = staff_browser.get(STOCK, {"q": "lamp-1"})
 
@@ -397,7 +397,7 @@ def test_receive_form_refuses_unknown_skus_and_locations_and_writes_nothing(staf
 
 
 def test_receive_form_refuses_an_inactive_warehouse_and_writes_nothing(staff_browser, spread):
-    warehouse_update(warehouse_id=spread["east"].pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=spread["east"].pk, changes={"is_active": False}, actor=None)
     before = inventory_state()
 
     default_line = staff_browser.post(f"{STOCK}receive/", receipt_form(spread["east"], "PO-9", ("LAMP-1", "1", "")))
@@ -554,7 +554,7 @@ def test_transfer_form_refuses_more_than_is_available_and_writes_nothing(staff_b
 
 def test_transfer_form_refuses_one_location_and_an_inactive_destination(staff_browser, spread):
     east_default = spread["east"].locations.get(code=DEFAULT_LOCATION_CODE)
-    location_update(location_id=east_default.pk, changes={"is_active": False})
+    location_update(location_id=east_default.pk, changes={"is_active": False}, actor=None)
     before = inventory_state()
     data = {"sku": "LAMP-1", "from_location": str(spread["shelf"].pk), "quantity": "1"}
 

@@ -120,8 +120,8 @@ def test_stock_allocate_never_takes_from_inactive_warehouses_or_locations(
     receive(variant, default_of(closed), 50)
     receive(variant, shelf, 50)
     receive(variant, default_of(open_), 1)
-    warehouse_update(warehouse_id=closed.pk, changes={"is_active": False})
-    location_update(location_id=shelf.pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=closed.pk, changes={"is_active": False}, actor=None)
+    location_update(location_id=shelf.pk, changes={"is_active": False}, actor=None)
 
     assert taken(allocate((variant, 1))) == {"OPEN/DEFAULT": 1}
     before = stock_snapshot()

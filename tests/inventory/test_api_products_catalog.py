@@ -40,7 +40,7 @@ def multi(draft_product_factory, variant_factory, warehouse_factory):
     small = variant_factory(product=product, sku="SHIRT-S", price=Decimal("5.00"), options={"size": "S"})
     medium = variant_factory(product=product, sku="SHIRT-M", price=Decimal("20.00"), name="Medium")
     large = variant_factory(product=product, sku="SHIRT-L", price=Decimal("50.00"))
-    product_publish(product_id=product.pk)
+    product_publish(product_id=product.pk, actor=None)
     second = warehouse_factory(code="WH2")
     receive(small, default_location(), 4)
     receive(medium, default_of(second), 6)
@@ -418,7 +418,7 @@ def _draft_with_inactive_variant(draft_product_factory, variant_factory):
 
 def _published(draft_product_factory, variant_factory):
     product = _draft_with_active_variant(draft_product_factory, variant_factory)
-    return product_publish(product_id=product.pk)
+    return product_publish(product_id=product.pk, actor=None)
 
 
 def _archived_draft(draft_product_factory, variant_factory):
@@ -718,16 +718,16 @@ def test_stock_quantity_counts_only_active_locations_of_active_warehouses(
         return body["stock_quantity"], body["reserved_quantity"], in_stock
 
     assert seen() == (135, 0, True)
-    location_update(location_id=shelf.pk, changes={"is_active": False})
+    location_update(location_id=shelf.pk, changes={"is_active": False}, actor=None)
     assert seen() == (105, 0, True)
-    warehouse_update(warehouse_id=north.pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=north.pk, changes={"is_active": False}, actor=None)
     assert seen() == (100, 0, True)
-    location_update(location_id=shelf.pk, changes={"is_active": True})
+    location_update(location_id=shelf.pk, changes={"is_active": True}, actor=None)
     assert seen() == (100, 0, True)  # the warehouse is still inactive
     manager_client.post(f"/products/{product.pk}/stock-adjustments", {"delta": -100, "reason": "count"})
     assert seen() == (0, 0, False)  # 35 units sit in an inactive warehouse: not in stock
     assert product.pk in ids(customer_client.get("/products", {"in_stock": "false"}))
-    warehouse_update(warehouse_id=north.pk, changes={"is_active": True})
+    warehouse_update(warehouse_id=north.pk, changes={"is_active": True}, actor=None)
     assert seen() == (35, 0, True)
     assert rows_of(variant) == {"MAIN/DEFAULT": (0, 0), "NORTH/A-01": (30, 0), "NORTH/DEFAULT": (5, 0)}
     assert_stock_consistent()

@@ -460,11 +460,11 @@ def test_receipt_refusals(admin_client, warehouse, warehouse_factory, shelf, var
         lines += [{"sku": "PEN-1", "quantity": 1, "location_id": default_of(other).pk}]
         expected = {"warehouse_id": warehouse.pk, "location_ids": [default_of(other).pk]}
     elif case == "inactive_location":
-        location_update(location_id=shelf.pk, changes={"is_active": False})
+        location_update(location_id=shelf.pk, changes={"is_active": False}, actor=None)
         lines += [{"sku": "PEN-1", "quantity": 1, "location_id": shelf.pk}]
         expected = {"location_ids": [shelf.pk]}
     else:
-        warehouse_update(warehouse_id=warehouse.pk, changes={"is_active": False})
+        warehouse_update(warehouse_id=warehouse.pk, changes={"is_active": False}, actor=None)
         expected = {"location_ids": [default_of(warehouse).pk]}
     before = stock_snapshot()
 
@@ -639,7 +639,7 @@ def test_transfer_within_and_across_warehouses(manager_client, warehouse, wareho
 def test_transfer_refusals(admin_client, warehouse, shelf, location_factory, variant):
     source = default_of(warehouse)
     closed = location_factory(warehouse=warehouse, code="CLOSED")
-    location_update(location_id=closed.pk, changes={"is_active": False})
+    location_update(location_id=closed.pk, changes={"is_active": False}, actor=None)
     receive(variant, source, 10)
     stock_allocate(requests=[HoldRequest(reference="h", lines=[HoldLine(variant, 8)])], actor=None)
     before = stock_snapshot()
@@ -692,8 +692,8 @@ def test_stock_of_a_sku_over_every_location(
     receive(variant, shelf, 4)
     receive(variant, default_of(closed), 7)
     receive(variant, old, 2)
-    warehouse_update(warehouse_id=closed.pk, changes={"is_active": False})
-    location_update(location_id=old.pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=closed.pk, changes={"is_active": False}, actor=None)
+    location_update(location_id=old.pk, changes={"is_active": False}, actor=None)
     stock_allocate(requests=[HoldRequest(reference="h", lines=[HoldLine(variant, 3)])], actor=None)
 
     response = admin_client.get("/stock/pen-1")
@@ -843,7 +843,7 @@ def test_hold_refusals(admin_client, warehouse, shelf, location_factory, variant
     receive(variant, shelf, 2)
     receive(variant, closed, 9)
     receive(variant, default_of(warehouse), 50)
-    location_update(location_id=closed.pk, changes={"is_active": False})
+    location_update(location_id=closed.pk, changes={"is_active": False}, actor=None)
     before = stock_snapshot()
 
     def hold(**body):

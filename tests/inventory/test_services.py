@@ -101,11 +101,11 @@ def test_warehouse_create_refuses_a_taken_code_in_any_case(warehouse):
 
 
 def test_warehouse_update_changes_only_the_given_fields(warehouse):
-    updated = warehouse_update(warehouse_id=warehouse.pk, changes={"name": " Renamed ", "is_active": False})
+    updated = warehouse_update(warehouse_id=warehouse.pk, changes={"name": " Renamed ", "is_active": False}, actor=None)
 
     assert (updated.code, updated.name, updated.priority, updated.is_active) == ("ONE", "Renamed", 100, False)
     with pytest.raises(ValueError, match="code"):
-        warehouse_update(warehouse_id=warehouse.pk, changes={"code": "TWO"})
+        warehouse_update(warehouse_id=warehouse.pk, changes={"code": "TWO"}, actor=None)
 
 
 def test_location_create_normalises_the_code_unique_within_its_warehouse(warehouse, warehouse_factory):
@@ -134,12 +134,14 @@ def test_location_update_renames_deactivates_and_keeps_default_fixed(warehouse, 
     shelf = location_factory(warehouse=warehouse, code="A-01")
     location_factory(warehouse=warehouse, code="A-02")
 
-    renamed = location_update(location_id=shelf.pk, changes={"code": "b-01", "is_active": False})
+    renamed = location_update(location_id=shelf.pk, changes={"code": "b-01", "is_active": False}, actor=None)
     with pytest.raises(CodeTaken):
-        location_update(location_id=shelf.pk, changes={"code": "a-02"})
+        location_update(location_id=shelf.pk, changes={"code": "a-02"}, actor=None)
     with pytest.raises(DefaultLocationFixed) as excinfo:
-        location_update(location_id=default_of(warehouse).pk, changes={"code": "INBOUND"})
-    same = location_update(location_id=default_of(warehouse).pk, changes={"code": " default ", "is_active": False})
+        location_update(location_id=default_of(warehouse).pk, changes={"code": "INBOUND"}, actor=None)
+    same = location_update(
+        location_id=default_of(warehouse).pk, changes={"code": " default ", "is_active": False}, actor=None
+    )
 
     assert (renamed.code, renamed.is_active) == ("B-01", False)
     assert excinfo.value.details == {"location_id": default_of(warehouse).pk}
@@ -220,7 +222,7 @@ def test_stock_receive_refuses_bad_lines_and_writes_nothing(
     warehouse, warehouse_factory, location_factory, variant, lines, error, details
 ):
     inactive = location_factory(warehouse=warehouse, code="OLD")
-    location_update(location_id=inactive.pk, changes={"is_active": False})
+    location_update(location_id=inactive.pk, changes={"is_active": False}, actor=None)
     ids = {"warehouse": warehouse.pk, "foreign": default_of(warehouse_factory(code="TWO")).pk, "inactive": inactive.pk}
     before = stock_snapshot()
 
@@ -234,7 +236,7 @@ def test_stock_receive_refuses_bad_lines_and_writes_nothing(
 def test_stock_receive_into_an_unknown_or_inactive_warehouse(warehouse, variant):
     with pytest.raises(UnknownWarehouse) as unknown:
         stock_receipt_create(warehouse_id=424242, lines=[ReceiptLine("PEN-1", 1)], actor=None, reference="PO-1")
-    warehouse_update(warehouse_id=warehouse.pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=warehouse.pk, changes={"is_active": False}, actor=None)
     before = stock_snapshot()
     with pytest.raises(LocationInactive) as inactive:
         stock_receipt_create(warehouse_id=warehouse.pk, lines=[ReceiptLine("PEN-1", 1)], actor=None, reference="PO-1")
@@ -454,8 +456,8 @@ def test_stock_transfer_refuses_an_inactive_destination_but_empties_an_inactive_
 ):
     old, new = location_factory(warehouse=warehouse, code="OLD"), location_factory(warehouse=warehouse, code="NEW")
     receive(variant, old, 5)
-    location_update(location_id=old.pk, changes={"is_active": False})
-    location_update(location_id=new.pk, changes={"is_active": False})
+    location_update(location_id=old.pk, changes={"is_active": False}, actor=None)
+    location_update(location_id=new.pk, changes={"is_active": False}, actor=None)
     before = stock_snapshot()
 
     with pytest.raises(LocationInactive) as excinfo:
@@ -537,7 +539,7 @@ def test_reservation_hold_refuses_unknown_inactive_and_short_locations(
     receive(variant, shelf, 2)
     receive(variant, default_of(warehouse), 50)
     closed = warehouse_factory(code="CLOSED")
-    warehouse_update(warehouse_id=closed.pk, changes={"is_active": False})
+    warehouse_update(warehouse_id=closed.pk, changes={"is_active": False}, actor=None)
     before = stock_snapshot()
 
     def hold(location_id, quantity=1, sku="PEN-1"):

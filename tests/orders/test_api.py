@@ -650,7 +650,7 @@ def shirt(draft_product_factory, variant_factory):
     product = draft_product_factory(name="Shirt")
     small = variant_factory(product=product, sku="SHIRT-S", name="Small", price=Decimal("20.00"))
     medium = variant_factory(product=product, sku="SHIRT-M", price=Decimal("22.00"))
-    product_publish(product_id=product.pk)
+    product_publish(product_id=product.pk, actor=None)
     location = default_location()
     stock_receive(
         warehouse_id=location.warehouse_id,

@@ -72,7 +72,7 @@ def shirt(draft_product_factory, variant_factory, admin_user):
     product = draft_product_factory(name="Shirt")
     small = variant_factory(product=product, sku="SHIRT-S", name="Small", price=Decimal("20.00"))
     medium = variant_factory(product=product, sku="SHIRT-M", price=Decimal("22.00"))
-    product = product_publish(product_id=product.pk)
+    product = product_publish(product_id=product.pk, actor=None)
     receive(admin_user, (small, default_location(), 20), (medium, default_location(), 20))
     small.refresh_from_db()
     medium.refresh_from_db()
@@ -199,7 +199,7 @@ def test_order_place_refuses_draft_archived_and_inactive_variants_naming_every_b
     _, small, medium = shirt
     draft_variant = variant_factory(sku="DRAFT-1")  # its product is a DRAFT
     archived = product_archive(product_id=product_factory().pk)
-    variant_update(variant_id=medium.pk, changes={"is_active": False})
+    variant_update(variant_id=medium.pk, changes={"is_active": False}, actor=None)
     ledger_before = StockMovement.objects.count()
 
     with pytest.raises(ProductsUnavailable) as excinfo:
@@ -748,7 +748,7 @@ def test_order_snapshot_survives_a_price_change(widgets, customer, place_order):
     a, _ = widgets
     order = place_order(customer, [(a, 2)])
 
-    product_update(product_id=a.pk, changes={"price": Decimal("999.00")})
+    product_update(product_id=a.pk, changes={"price": Decimal("999.00")}, actor=None)
 
     item = OrderItem.objects.get(order=order)
     assert item.unit_price_at_purchase == Decimal("150.00")

@@ -174,7 +174,7 @@ class Command(BaseCommand):
         categories = self._categories()
         warehouses, locations = self._warehouses()
         catalog = [demo_product(n) for n in range(1, products + 1)]
-        created = self._products(catalog, brands=brands, categories=categories)
+        created = self._products(catalog, brands=brands, categories=categories, actor=admin)
         receipts = self._receipts(catalog, admin=admin, warehouses=warehouses, locations=locations)
         self.stdout.write(
             f"products: {created} created, {len(catalog) - created} already there; stock receipts: {receipts} booked"
@@ -226,7 +226,9 @@ class Command(BaseCommand):
                     locations[(warehouse_code, code)] = location.pk
         return warehouses, locations
 
-    def _products(self, catalog: Iterable[DemoProduct], *, brands: dict[str, int], categories: dict[str, int]) -> int:
+    def _products(
+        self, catalog: Iterable[DemoProduct], *, brands: dict[str, int], categories: dict[str, int], actor: User
+    ) -> int:
         existing = set(Variant.objects.filter(sku__startswith=SKU_PREFIX).values_list("sku", flat=True))
         created = 0
         for product in catalog:
@@ -239,6 +241,7 @@ class Command(BaseCommand):
                 category_id=categories[product.template.category],
                 variants=product.variants,
                 publish=True,
+                actor=actor,
             )
             created += 1
         return created

@@ -1,0 +1,263 @@
+"""The audit trail of the catalog: brands, categories, products and variants (their prices).
+
+Rows that exist already get a baseline row each ("+", no user), so the first change after this
+migration shows its old values. PostgreSQL then refuses any UPDATE or DELETE of history rows:
+the trail is append-only (as the stock ledger, inventory 0002).
+"""
+
+import django.db.models.deletion
+import simple_history.models
+from django.conf import settings
+from django.db import migrations, models
+
+BASELINE_REASON = "existed before the audit trail"
+AUDITED = ("Brand", "Category", "Product", "Variant")
+
+APPEND_ONLY = """
+CREATE FUNCTION catalog_history_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: history rows cannot be changed or deleted', TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql;
+""" + "".join(
+    f"""
+CREATE TRIGGER {table}_append_only
+    BEFORE UPDATE OR DELETE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION catalog_history_append_only();
+"""
+    for table in [
+        "catalog_historicalbrand",
+        "catalog_historicalcategory",
+        "catalog_historicalproduct",
+        "catalog_historicalvariant",
+    ]
+)
+
+ALLOW_CHANGES = "".join(
+    f"DROP TRIGGER {table}_append_only ON {table};\n"
+    for table in [
+        "catalog_historicalbrand",
+        "catalog_historicalcategory",
+        "catalog_historicalproduct",
+        "catalog_historicalvariant",
+    ]
+) + ("DROP FUNCTION catalog_history_append_only();")
+
+
+def baseline(apps, schema_editor):
+    """One "+" history row per existing row, copied in SQL (one statement per table)."""
+    quote = schema_editor.quote_name
+    for name in AUDITED:
+        model = apps.get_model("catalog", name)
+        history = apps.get_model("catalog", f"Historical{name}")
+        columns = ", ".join(
+            quote(field.column) for field in history._meta.concrete_fields if not field.name.startswith("history_")
+        )
+        schema_editor.execute(
+            f"INSERT INTO {quote(history._meta.db_table)} "
+            f"({columns}, history_date, history_type, history_change_reason) "
+            f"SELECT {columns}, now(), '+', %s FROM {quote(model._meta.db_table)} ORDER BY id",
+            [BASELINE_REASON],
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("catalog", "0001_brands_categories_products_variants"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name="HistoricalBrand",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=120)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.BigAutoField(editable=False, primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical brand",
+                "verbose_name_plural": "historical brands",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalCategory",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=120)),
+                ("description", models.TextField(blank=True, default="")),
+                ("sort_order", models.IntegerField(default=0)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.BigAutoField(editable=False, primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.category",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical category",
+                "verbose_name_plural": "historical categories",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalProduct",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=220)),
+                ("description", models.TextField(blank=True, default="")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("DRAFT", "Draft"), ("PUBLISHED", "Published"), ("ARCHIVED", "Archived")],
+                        default="DRAFT",
+                        max_length=16,
+                    ),
+                ),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("archived_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.BigAutoField(editable=False, primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "brand",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.brand",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.category",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical product",
+                "verbose_name_plural": "historical products",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalVariant",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("sku", models.CharField(db_index=True, max_length=64)),
+                ("name", models.CharField(blank=True, default="", max_length=200)),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.BigAutoField(editable=False, primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="catalog.product",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical variant",
+                "verbose_name_plural": "historical variants",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.RunPython(baseline, migrations.RunPython.noop),
+        migrations.RunSQL(APPEND_ONLY, ALLOW_CHANGES),
+    ]
