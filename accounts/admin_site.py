@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from accounts.authentication import login_failure_record
 from accounts.exceptions import OtpInvalid, OtpThrottled
 from accounts.selectors import otp_enrolled, otp_required
-from accounts.services import otp_verify
+from accounts.services.two_factor import otp_verify
 
 
 class StaffAuthenticationForm(AdminAuthenticationForm):

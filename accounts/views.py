@@ -21,15 +21,10 @@ from accounts.serializers import (
     TotpEnrolmentOutputSerializer,
     UserOutputSerializer,
 )
-from accounts.services import (
-    auth_logout,
-    auth_tokens_refresh,
-    otp_totp_confirm,
-    otp_totp_enrol,
-    password_reset_confirm,
-    password_reset_request,
-    user_register,
-)
+from accounts.services.passwords import password_reset_confirm, password_reset_request
+from accounts.services.registration import user_register
+from accounts.services.tokens import auth_logout, auth_tokens_refresh
+from accounts.services.two_factor import otp_totp_confirm, otp_totp_enrol
 
 
 class RegisterView(APIView):

@@ -11,7 +11,8 @@ from structlog.testing import capture_logs
 
 from accounts.exceptions import InvalidToken
 from accounts.models import TokenFamily, TokenRevocation, User
-from accounts.services import auth_tokens_issue, password_reset_confirm
+from accounts.services.passwords import password_reset_confirm
+from accounts.services.tokens import auth_tokens_issue
 from tests.assertions import error_of, field_errors
 
 pytestmark = pytest.mark.django_db

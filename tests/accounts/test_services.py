@@ -3,7 +3,8 @@ from django.core.exceptions import ValidationError
 
 from accounts.exceptions import EmailAlreadyRegistered, RoleNotAllowed, TokenRefused
 from accounts.models import Role, User
-from accounts.services import auth_logout, auth_tokens_issue, auth_tokens_refresh, user_register
+from accounts.services.registration import user_register
+from accounts.services.tokens import auth_logout, auth_tokens_issue, auth_tokens_refresh
 
 STRONG = "Str0ng-Passphrase-42"
 

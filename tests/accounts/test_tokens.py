@@ -7,7 +7,7 @@ from structlog.testing import capture_logs
 
 from accounts.exceptions import InvalidCredentials, TokenRefused
 from accounts.models import TokenFamily, TokenRevocation, User
-from accounts.services import TokenPair, auth_logout, auth_tokens_issue, auth_tokens_refresh
+from accounts.services.tokens import TokenPair, auth_logout, auth_tokens_issue, auth_tokens_refresh
 from accounts.tokens import FAMILY_CLAIM
 from tests.assertions import error_of
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.exceptions import OtpInvalid
 from accounts.models import Role, TokenFamily
-from accounts.services import otp_verify
+from accounts.services.two_factor import otp_verify
 from tests.accounts.otp import RECOVERY_CODES, enrol, next_code, wrong_code
 from tests.assertions import error_of
 

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.services import auth_tokens_issue, password_change
+from accounts.services.passwords import password_change
+from accounts.services.tokens import auth_tokens_issue
 from catalog.exceptions import InvalidTransition, SkuTaken, VersionConflict
 from catalog.models import Product, ProductStatus, Variant
 from catalog.services.audit import history_changes

@@ -26,7 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import STAFF_ROLES, User
-from accounts.services import otp_totp_enrol
+from accounts.services.two_factor import otp_totp_enrol
 from tests.accounts.factories import DEFAULT_PASSWORD
 from tests.accounts.otp import next_code
 from tests.security.world import ROLES, Session, World, png_upload

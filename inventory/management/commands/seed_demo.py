@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand
 
 from accounts.models import Role, User
-from accounts.services import user_register
+from accounts.services.registration import user_register
 from catalog.models import Brand, Category, Variant
 from catalog.services.brands import brand_create
 from catalog.services.categories import category_create
