@@ -1,6 +1,6 @@
 """Admin pieces every app shares: domain errors as messages, and imports that write through the services."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
@@ -84,3 +84,16 @@ def import_problems(result) -> list[str]:
             label = "" if column == "__all__" else f"{column}: "
             problems.extend(f"Row {row.number}: {label}{message}" for message in messages_)
     return problems
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records are never added, edited or deleted here (actions change them through the services)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
