@@ -12,9 +12,9 @@ from rest_framework_simplejwt.exceptions import TokenError
 from accounts.exceptions import InvalidCredentials, InvalidPassword, OtpInvalid
 from accounts.lockouts import account_failures_reset
 from accounts.models import User
+from accounts.services.login import auth_login
 from accounts.services.passwords import password_change
 from accounts.services.tokens import TokenPair
-from accounts.services.two_factor import auth_login
 from accounts.tokens import OtpEnrolmentToken
 
 

@@ -5,7 +5,9 @@ django-axes counts failures (``AXES_LOCKOUT_PARAMETERS = ["username"]``): an acc
 the last one, and answers ``429 login_locked_out`` even to the right password. A client (IP address)
 locks only after ``LOGIN_CLIENT_FAILURE_LIMIT`` failures within ``LOGIN_CLIENT_WINDOW_MINUTES``,
 counted in axes' failure log: enough against credential stuffing, never triggered by an office whose
-staff share one address. Attempts answered with a lockout are not recorded
+staff share one address. The client's address is ``config.client_address`` (axes'
+``AXES_CLIENT_IP_CALLABLE``): with ``TRUSTED_PROXIES`` proxies in front, the one the nearest proxies
+saw, never one a client wrote into X-Forwarded-For. Attempts answered with a lockout are not recorded
 (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False``), so they neither count as failures nor
 extend a cool-off.
 """
@@ -15,7 +17,7 @@ from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off
+from axes.helpers import get_client_ip_address, get_cool_off
 from axes.models import AccessFailureLog
 from django.conf import settings
 from django.db.models import Max
@@ -30,6 +32,13 @@ LOCKOUT_ATTRIBUTE = "login_lockout"
 
 def _seconds_until(moment) -> int:
     return max(1, math.ceil((moment - timezone.now()).total_seconds()))
+
+
+def login_client_address(request) -> str | None:
+    """The address the per-client limit counts: axes' (``config.client_address``), which axes also stores
+    in its failure log."""
+    address = getattr(request, "axes_ip_address", None)
+    return address if address is not None else get_client_ip_address(request)
 
 
 def client_failures_retry_after(*, ip_address: str | None) -> int | None:
@@ -72,7 +81,7 @@ class LoginLockoutHandler(AxesDatabaseHandler):
             retry_after = _seconds_until(last + cool_off) if last and cool_off else None
             setattr(request, LOCKOUT_ATTRIBUTE, ("account", retry_after))
             return True
-        retry_after = client_failures_retry_after(ip_address=getattr(request, "axes_ip_address", None))
+        retry_after = client_failures_retry_after(ip_address=login_client_address(request))
         if retry_after is not None:
             setattr(request, LOCKOUT_ATTRIBUTE, ("client", retry_after))
             return True

@@ -10,10 +10,11 @@ from django.utils.html import format_html, format_html_join
 
 from carts.models import Cart
 from carts.selectors import CartView, cart_lines_prefetch, cart_view
+from config.admin import ReadOnlyAdmin
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ReadOnlyAdmin):
     list_display = ["id", "owner", "status", "line_count", "total", "order", "created_at", "updated_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["=id", "owner__email", "=order__id"]
@@ -25,15 +26,6 @@ class CartAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(cart_lines_prefetch())
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @staticmethod
     def _view(obj: Cart) -> CartView:

@@ -30,7 +30,7 @@ from catalog.services.slugs import slug_normalize
 from catalog.services.variants import EDITABLE_FIELDS as VARIANT_FIELDS
 from catalog.services.variants import VariantIn, variant_create, variant_update
 from catalog.validators import SKU_MAX_LENGTH, options_validate, sku_normalize, sku_validator
-from config.admin import ServiceErrorsMixin, ServiceImportExportMixin
+from config.admin import ReadOnlyAdmin, ServiceErrorsMixin, ServiceImportExportMixin
 from config.db import entry_point
 from config.exceptions import DomainError
 from config.importing import error_text
@@ -416,7 +416,7 @@ class ProductAdmin(ServiceErrorsMixin, ServiceImportExportMixin, AuditTrailAdmin
 
 
 @admin.register(Variant)
-class VariantAdmin(AuditTrailAdmin):
+class VariantAdmin(ReadOnlyAdmin, AuditTrailAdmin):
     """Every variant, read-only (they change on their product's page), each with its history: the price history.
 
     Its stock changes are not repeated in the trail: they are the stock ledger's rows (the "Ledger" link).
@@ -434,15 +434,6 @@ class VariantAdmin(AuditTrailAdmin):
 
     def get_model_perms(self, request) -> dict:
         return {}  # not in the index: they are edited on their product's page, which links here
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="")
     def links(self, obj) -> str:

@@ -1,10 +1,13 @@
-"""Request id and request-log context around django-structlog's RequestMiddleware."""
+"""Request id and request-log context around django-structlog's RequestMiddleware, and that middleware."""
 
 import re
 import time
 import uuid
 
 import structlog
+from django_structlog.middlewares import RequestMiddleware
+
+from config.client_address import client_address
 
 REQUEST_ID_META = "HTTP_X_REQUEST_ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -48,3 +51,11 @@ class RequestContextMiddleware:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         return response
+
+
+class RequestLogMiddleware(RequestMiddleware):
+    """django-structlog's request log, with the client's address found as the login limits find it."""
+
+    @classmethod
+    def bind_ip(cls, request) -> None:
+        structlog.contextvars.bind_contextvars(ip=client_address(request))

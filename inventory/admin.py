@@ -25,7 +25,7 @@ from django.utils.http import urlencode
 
 from accounts.admin import AuditTrailAdmin
 from catalog.validators import SKU_MAX_LENGTH, sku_normalize, sku_validator
-from config.admin import ServiceErrorsMixin, ServiceImportExportMixin
+from config.admin import ReadOnlyAdmin, ServiceErrorsMixin, ServiceImportExportMixin
 from config.exceptions import DomainError
 from config.importing import error_text
 from inventory.exceptions import (
@@ -68,7 +68,9 @@ SELLABLE = Q(location__is_active=True, location__warehouse__is_active=True)
 AVAILABLE = Case(When(SELLABLE, then=F("on_hand") - F("reserved")), default=Value(0), output_field=IntegerField())
 
 
-class _ReadOnlyMixin:
+class _ReadOnlyInlineMixin:
+    """``ReadOnlyAdmin`` for an inline (which cannot derive from a ``ModelAdmin``)."""
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -207,7 +209,7 @@ class WarehouseAdmin(ServiceErrorsMixin, AuditTrailAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(AuditTrailAdmin):
+class LocationAdmin(ReadOnlyAdmin, AuditTrailAdmin):
     """Every location, read-only (they change on their warehouse's page), each with its history page."""
 
     list_display = ["code", "warehouse", "is_active"]
@@ -221,15 +223,6 @@ class LocationAdmin(AuditTrailAdmin):
 
     def get_model_perms(self, request) -> dict:
         return {}  # not in the index: they are edited on their warehouse's page, which links here
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # --- operation forms: receive, adjust, transfer
@@ -400,7 +393,7 @@ def stock_totals(rows) -> dict:
 
 
 @admin.register(Stock)
-class StockAdmin(_ReadOnlyMixin, ServiceImportExportMixin, admin.ModelAdmin):
+class StockAdmin(ServiceImportExportMixin, ReadOnlyAdmin):
     """Stock per SKU per location, read-only. Search a SKU to see it in every warehouse, with totals."""
 
     list_display = ["sku", "product", "warehouse", "location_code", "on_hand", "reserved", "available", "links"]
@@ -635,7 +628,7 @@ class StockAdmin(_ReadOnlyMixin, ServiceImportExportMixin, admin.ModelAdmin):
 # --- reservations
 
 
-class AllocationInline(_ReadOnlyMixin, admin.TabularInline):
+class AllocationInline(_ReadOnlyInlineMixin, admin.TabularInline):
     model = Allocation
     fields = ["sku", "place", "quantity"]
     readonly_fields = fields
@@ -655,7 +648,7 @@ class AllocationInline(_ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyAdmin):
     list_display = ["id", "status", "reference", "lines", "order_id", "expires_at", "created_at", "actor"]
     list_filter = ["status"]
     search_fields = ["reference", "allocations__stock__variant__sku", "=order_id"]
@@ -720,7 +713,7 @@ class MovementWarehouseFilter(WarehouseFilter):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(_ReadOnlyMixin, admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin):
     """The ledger: append-only, never changed here."""
 
     list_display = [

@@ -15,7 +15,7 @@ from accounts.exceptions import (
     InvalidToken,
 )
 from accounts.models import TokenRevocation, User
-from accounts.notifications import password_reset_email_send
+from accounts.notifications import in_background, password_reset_email_send, password_reset_unknown_log
 from accounts.services.tokens import user_tokens_revoke
 from config.db import lock_timeout_set, retry_on_conflict
 
@@ -33,17 +33,17 @@ def _password_validate(*, password: str, user: User) -> None:
 def password_reset_request(*, email: str) -> None:
     """Email a single-use reset token if an active account has this email.
 
-    The same work is done for an unknown email (the lookup, and a token made for a stand-in
-    account); only the mail, sent after commit, differs. The caller answers the same either way.
+    The same work is done for an unknown email: the lookup, a token made for a stand-in account, and
+    a job handed to a worker thread after commit (``in_background``). Only that job differs (it mails,
+    or it logs), and nobody waits for it, so the answer does not tell whether the account exists.
     """
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email=email, is_active=True).first()
     subject = user if user is not None else User(email=email)
     uid = urlsafe_base64_encode(force_bytes(subject.pk))
     token = default_token_generator.make_token(subject)
-    if user is None:
-        return
-    transaction.on_commit(lambda: password_reset_email_send(to=email, uid=uid, token=token))
+    job = password_reset_email_send if user is not None else password_reset_unknown_log
+    transaction.on_commit(lambda: in_background(job, to=email, uid=uid, token=token))
 
 
 def _user_from_uid(uid: str) -> uuid.UUID | None:
@@ -94,6 +94,3 @@ def password_change(*, user: User, new_password: str) -> User:
     user_id = str(current.pk)
     transaction.on_commit(lambda: logger.info("password_changed", user_id=user_id))
     return current
-
-
-# --- Two-factor (django-otp): TOTP authenticator apps and static recovery codes -------------------

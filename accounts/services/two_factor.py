@@ -1,4 +1,4 @@
-"""Second factors for staff (TOTP and recovery codes), and the login that asks for them."""
+"""Second factors for staff: TOTP authenticator apps and recovery codes (the sign-in flow: services/login.py)."""
 
 import secrets
 from base64 import b32encode
@@ -21,9 +21,7 @@ from accounts.exceptions import (
     OtpThrottled,
 )
 from accounts.models import User
-from accounts.selectors import otp_enrolled, otp_required
-from accounts.services.tokens import TokenPair, auth_tokens_issue
-from accounts.tokens import OtpEnrolmentToken
+from accounts.selectors import otp_enrolled
 from config.db import lock_timeout_set, retry_on_conflict
 
 logger = structlog.get_logger("accounts")
@@ -87,30 +85,6 @@ def otp_verify(*, user: User, otp: str) -> Device:
         retry_after = max(1, int((checked.throttled_until - timezone.now()).total_seconds()) + 1)
         raise OtpThrottled("Too many wrong codes; wait before trying again.", retry_after=retry_after)
     raise OtpInvalid("The one-time code is wrong, expired or already used.")
-
-
-def otp_enrolment_token_issue(*, user: User) -> str:
-    return str(OtpEnrolmentToken.for_user(user))
-
-
-def auth_login(*, user: User, otp: str | None = None) -> TokenPair:
-    """Tokens for ``user``, whose password was just checked, once any second factor it needs is checked too.
-
-    Staff who must use two-factor but have no device yet get ``otp_required`` with a short-lived
-    enrolment token (``details.enrolment_token``) that works only on the enrolment endpoints.
-    """
-    if otp_required(user=user):
-        if not otp_enrolled(user=user):
-            raise OtpRequired(
-                "Two-factor authentication is required for staff: enrol an authenticator app first.",
-                enrol="POST /auth/2fa/totp, then POST /auth/2fa/totp/confirm, with the enrolment token as bearer token",
-                enrolment_token=otp_enrolment_token_issue(user=user),
-                expires_in=settings.OTP_ENROLMENT_MINUTES * 60,
-            )
-        if not otp:
-            raise OtpRequired("Send the code from your authenticator app (or a recovery code) as otp.")
-        otp_verify(user=user, otp=otp)
-    return auth_tokens_issue(user=user)
 
 
 def otp_totp_enrol(*, user: User, otp: str | None = None) -> TotpEnrolment:

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.embedded_postgres import data_dir_from_env, database_settings
 from config.log_config import logging_configure
@@ -71,7 +72,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_structlog.middlewares.RequestMiddleware",
+    "config.middleware.RequestLogMiddleware",
     "config.middleware.RequestContextMiddleware",
     "axes.middleware.AxesMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",  # the request user, when a service names no actor
@@ -150,8 +151,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.throttling.AnonRateThrottle",
+        "config.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON_RATE", default="120/min"),
@@ -203,9 +204,24 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 LOGIN_CLIENT_FAILURE_LIMIT = env.int("LOGIN_CLIENT_FAILURE_LIMIT", default=100)
 LOGIN_CLIENT_WINDOW_MINUTES = env.int("LOGIN_CLIENT_WINDOW_MINUTES", default=15)
+# The client's address, which the per-client login limit, axes, DRF's throttles and the request log key on
+# (config.client_address): TRUSTED_PROXIES is how many proxies stand in front of Django, each appending the
+# address it was reached from to X-Forwarded-For; 0 (no proxy): REMOTE_ADDR, and the header is ignored.
+# Production reads it from the environment (default 1: one TLS-terminating proxy).
+
+
+def trusted_proxies(*, default: int) -> int:
+    """``TRUSTED_PROXIES`` from the environment: a number of proxies, 0 or more."""
+    count = env.int("TRUSTED_PROXIES", default=default)
+    if count < 0:
+        raise ImproperlyConfigured("TRUSTED_PROXIES is a number of proxies: 0 or more.")
+    return count
+
+
+TRUSTED_PROXIES = trusted_proxies(default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 # axes.W006 wants ip_address among the lockout parameters; the per-client limit is that lockout, done so that
 # one client's failures never lock the other accounts behind its address.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
@@ -217,6 +233,8 @@ PASSWORD_RESET_TIMEOUT = PASSWORD_RESET_MINUTES * 60
 PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="")
 globals().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))  # EMAIL_BACKEND, EMAIL_HOST, ...
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# Account emails go out on a worker thread (accounts/notifications.py): no answer waits for the mail server.
+EMAIL_IN_BACKGROUND = env.bool("EMAIL_IN_BACKGROUND", default=True)
 # Two-factor for staff (django-otp: TOTP, recovery codes). Staff with a confirmed device always need a
 # code; STAFF_2FA_REQUIRED makes it mandatory for every staff account (on in production settings).
 STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
@@ -236,7 +254,7 @@ CURRENCY = env.str("CURRENCY", default="USD").upper()
 
 # Orders
 SHIPPING_FLAT_RATE = Decimal(env.str("SHIPPING_FLAT_RATE", default="0.00")).quantize(Decimal("0.01"))
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.payments.MockGateway")
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="orders.gateway.MockGateway")
 MOCK_PAYMENT_FAIL = env.bool("MOCK_PAYMENT_FAIL", default=False)
 DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=3)
 # A PENDING order older than this many minutes expires and its reservations are released (0: never).

@@ -6,12 +6,15 @@ DJANGO_SECURE_COOKIES=false; HSTS is only ever sent on HTTPS responses.
 """
 
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import STORAGES, env, trusted_proxies
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 
 # The proxy terminates TLS and says so in X-Forwarded-Proto; it must overwrite any value a client sends.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Each proxy appends the address it was reached from to X-Forwarded-For (config.client_address); without
+# a proxy (docker-compose.yml) set TRUSTED_PROXIES=0, or every client could choose its own address.
+TRUSTED_PROXIES = trusted_proxies(default=1)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/?$"]  # the container and load balancer health checks speak plain HTTP
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)

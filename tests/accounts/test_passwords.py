@@ -1,10 +1,12 @@
 """Password reset (emailed single-use token) and password change; both revoke every refresh token."""
 
 import re
+import threading
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from structlog.testing import capture_logs
@@ -60,14 +62,51 @@ def test_reset_request_emails_a_token_after_commit(api_client, customer, django_
 def test_reset_request_for_an_unknown_email_answers_the_same_and_sends_nothing(
     api_client, customer, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as unknown_callbacks:
+    with capture_logs() as logs, django_capture_on_commit_callbacks(execute=True) as unknown_callbacks:
         unknown = reset_request(api_client, "nobody@example.com")
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as known_callbacks:
         known = reset_request(api_client, customer.email)
 
     assert (unknown.status_code, unknown.content) == (known.status_code, known.content) == (202, b"")
-    assert unknown_callbacks == []
+    assert len(unknown_callbacks) == len(known_callbacks) == 1  # the same work, but for what the job does
+    assert [log["event"] for log in logs if log["event"].startswith(("password_reset", "email"))] == [
+        "password_reset_unknown_email"
+    ]
     assert [m.to for m in mail.outbox] == [[customer.email]]
+
+
+class HeldMailBackend(BaseEmailBackend):
+    """A mail server that accepts a message only once the test lets it (``release``): a slow SMTP server
+    whose slowness the test decides, without sleeping."""
+
+    release: threading.Event
+    done: threading.Event
+    sent: list[tuple[bool, list[str]]]
+
+    def send_messages(self, messages):
+        released = self.release.wait(timeout=30)  # False: nobody let it go (the request waited for it)
+        self.sent.extend((released, message.to) for message in messages)
+        self.done.set()
+        return len(messages)
+
+
+@pytest.fixture
+def held_mail(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.HeldMailBackend"
+    settings.EMAIL_IN_BACKGROUND = True
+    HeldMailBackend.release, HeldMailBackend.done, HeldMailBackend.sent = threading.Event(), threading.Event(), []
+    yield HeldMailBackend
+    HeldMailBackend.release.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reset_request_does_not_wait_for_the_mail_server(api_client, customer, held_mail):
+    response = reset_request(api_client, customer.email)  # answered while the mail server holds the message
+    held_mail.release.set()
+
+    assert held_mail.done.wait(timeout=30)
+    assert response.status_code == 202
+    assert held_mail.sent == [(True, [customer.email])]  # sent after the answer, once released
 
 
 def test_reset_request_sends_nothing_to_inactive_accounts(api_client, user_factory, django_capture_on_commit_callbacks):

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.django_db
 BRANDS = "/admin/catalog/brand/"
 CATEGORIES = "/admin/catalog/category/"
 PRODUCTS = "/admin/catalog/product/"
+VARIANTS = "/admin/catalog/variant/"
 # The header row of the product import and export files.
 HEADER = ["product", "product_slug", "status", "sku", "variant", "price", "is_active", "options"]
 PRODUCT_FILES = ImportExport(PRODUCTS, resource="productvariantresource", columns=HEADER)
@@ -453,6 +454,20 @@ def test_products_cannot_be_deleted_in_the_admin(staff_browser, draft_product_fa
 
     assert response.status_code == 403
     assert Product.objects.filter(pk=product.pk).exists()
+
+
+def test_variants_are_read_only_on_their_own_admin_pages(staff_browser, draft_product_factory):
+    product = product_with_variants(draft_product_factory, ("LAMP-1", "10"))
+    variant = product.variants.get()
+    before = catalog_state()
+
+    add = staff_browser.get(f"{VARIANTS}add/")
+    change = staff_browser.post(f"{VARIANTS}{variant.pk}/change/", {"sku": "LAMP-2", "price": "1"})
+    delete = staff_browser.post(f"{VARIANTS}{variant.pk}/delete/", {"post": "yes"})
+    view = staff_browser.get(f"{VARIANTS}{variant.pk}/change/")
+
+    assert (add.status_code, change.status_code, delete.status_code, view.status_code) == (403, 403, 403, 200)
+    assert catalog_state() == before
 
 
 # --- a lock held elsewhere: a message, never a 500

@@ -153,3 +153,9 @@ def test_compose_serves_the_production_settings_over_plain_http(compose, tmp_pat
     answers = found["answers"]
     assert (answers["health_plain"]["status"], answers["plain_http"]["status"]) == (200, 401)  # not redirected
     assert all("strict-transport-security" not in answer["headers"] for answer in answers.values())
+
+
+def test_compose_trusts_no_proxy(compose):
+    """Clients reach gunicorn directly: X-Forwarded-For is whatever they send, so it must not be read
+    (production's default, TRUSTED_PROXIES=1, is for the TLS proxy in front of a real deploy)."""
+    assert _environment(compose["services"]["web"])["TRUSTED_PROXIES"] == "0"

@@ -2,6 +2,7 @@ from contextlib import contextmanager
 
 import pytest
 import structlog
+from rest_framework.test import APIClient
 from structlog.testing import capture_logs as structlog_capture_logs
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +64,13 @@ def test_anonymous_request_logs_no_user(api_client):
     (line,) = finished_lines(logs)
     assert line["user_id"] is None
     assert line["status"] == 404
+
+
+def test_the_request_log_names_the_client_address_as_the_login_limits_count_it(settings):
+    settings.TRUSTED_PROXIES = 1
+    client = APIClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR='203.0.113.9, ", 198.51.100.1')
+
+    with capture_logs() as logs:
+        client.get("/health")
+
+    assert finished_lines(logs)[0]["ip"] == "198.51.100.1"

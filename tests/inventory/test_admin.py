@@ -40,6 +40,7 @@ from tests.stock import assert_stock_consistent, only_variant, rows_of
 pytestmark = pytest.mark.django_db
 
 WAREHOUSES = "/admin/inventory/warehouse/"
+LOCATIONS = "/admin/inventory/location/"
 STOCK = "/admin/inventory/stock/"
 RESERVATIONS = "/admin/inventory/reservation/"
 MOVEMENTS = "/admin/inventory/stockmovement/"
@@ -223,6 +224,19 @@ def test_location_change_deactivates_and_renames_through_the_service(
     assert response.status_code == 302
     shelf.refresh_from_db()
     assert (shelf.code, shelf.is_active) == ("A-09", False)
+
+
+def test_locations_are_read_only_on_their_own_admin_pages(staff_browser, warehouse_factory, location_factory):
+    shelf = location_factory(warehouse=warehouse_factory(code="EAST"), code="A-01")
+    before = inventory_state()
+
+    add = staff_browser.get(f"{LOCATIONS}add/")
+    change = staff_browser.post(f"{LOCATIONS}{shelf.pk}/change/", {"code": "A-02", "is_active": ""})
+    delete = staff_browser.post(f"{LOCATIONS}{shelf.pk}/delete/", {"post": "yes"})
+    view = staff_browser.get(f"{LOCATIONS}{shelf.pk}/change/")
+
+    assert (add.status_code, change.status_code, delete.status_code, view.status_code) == (403, 403, 403, 200)
+    assert inventory_state() == before
 
 
 # --- stock per location
