@@ -6,7 +6,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from carts.exceptions import CartNotFound
@@ -22,7 +21,8 @@ from carts.serializers import (
 )
 from carts.services.carts import cart_clear, cart_create, cart_item_add, cart_item_remove, cart_item_update
 from carts.services.checkout import cart_checkout
-from config.viewsets import GenericViewSet
+from config.idempotency import idempotency_key_of
+from config.viewsets import GenericViewSet, validated
 from orders.permissions import CanPlaceOrders
 from orders.serializers import OrderOutputSerializer, order_as_placed
 
@@ -37,27 +37,11 @@ CHECKOUT_KEY = OpenApiParameter(
 )
 
 
-def _idempotency_key(request) -> str | None:
-    """The ``Idempotency-Key`` header, validated as ``POST /orders`` validates it."""
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= 255 or not key.isprintable() or key != key.strip():
-        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable characters."]})
-    return key
-
-
 def _cart_id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
         raise CartNotFound("Cart not found.", cart_id=value) from None
-
-
-def _valid(serializer_class, request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 @extend_schema_view(
@@ -86,7 +70,7 @@ class CartViewSet(mixins.ListModelMixin, GenericViewSet):
 
     @extend_schema(request=None, responses={201: CartOutputSerializer})
     def create(self, request):
-        _valid(CartCreateInputSerializer, request)
+        validated(CartCreateInputSerializer, request)
         cart = cart_create(owner=request.user)
         return self._cart(cart.pk, status_code=status.HTTP_201_CREATED)
 
@@ -96,7 +80,7 @@ class CartViewSet(mixins.ListModelMixin, GenericViewSet):
     @extend_schema(request=CartItemAddInputSerializer, responses={200: CartOutputSerializer})
     @action(detail=True, methods=["post"], url_path="items")
     def items(self, request, pk=None):
-        data = _valid(CartItemAddInputSerializer, request)
+        data = validated(CartItemAddInputSerializer, request)
         cart = cart_item_add(cart_id=_cart_id(pk), owner=request.user, **data)
         return self._cart(cart.pk)
 
@@ -110,7 +94,7 @@ class CartViewSet(mixins.ListModelMixin, GenericViewSet):
     @action(detail=True, methods=["put", "delete"], url_path=r"items/(?P<variant_id>[0-9]{1,20})")
     def item(self, request, pk=None, variant_id=None):
         if request.method == "PUT":
-            data = _valid(CartItemUpdateInputSerializer, request)
+            data = validated(CartItemUpdateInputSerializer, request)
             cart = cart_item_update(cart_id=_cart_id(pk), owner=request.user, variant_id=int(variant_id), **data)
         else:
             cart = cart_item_remove(cart_id=_cart_id(pk), owner=request.user, variant_id=int(variant_id))
@@ -125,8 +109,8 @@ class CartViewSet(mixins.ListModelMixin, GenericViewSet):
     @extend_schema(request=None, responses={201: OrderOutputSerializer}, parameters=[CHECKOUT_KEY])
     @action(detail=True, methods=["post"])
     def checkout(self, request, pk=None):
-        _valid(CheckoutInputSerializer, request)
-        checkout = cart_checkout(cart_id=_cart_id(pk), owner=request.user, idempotency_key=_idempotency_key(request))
+        validated(CheckoutInputSerializer, request)
+        checkout = cart_checkout(cart_id=_cart_id(pk), owner=request.user, idempotency_key=idempotency_key_of(request))
         if checkout.replayed:
             return Response(
                 order_as_placed(checkout.order),

@@ -7,7 +7,9 @@ from typing import ParamSpec, TypeVar
 import psycopg
 import structlog
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 
 from config.exceptions import DomainError
 
@@ -32,6 +34,22 @@ def lock_timeout_set() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{settings.STOCK_LOCK_TIMEOUT_MS}ms"])
+
+
+def lock_timeout_set_and_read(values: QuerySet) -> list:
+    """Set this transaction's ``lock_timeout`` (as ``lock_timeout_set`` does) and evaluate the one-column
+    ``values`` queryset, in one round trip: what a caller reads before taking its first lock."""
+    try:
+        sql, params = values.query.sql_with_params()
+    except EmptyResultSet:  # e.g. ``__in=[]``: nothing to read, the timeout still to set
+        lock_timeout_set()
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT set_config('lock_timeout', %s, true), ARRAY({sql})",  # ``sql`` is Django's, with placeholders
+            [f"{settings.STOCK_LOCK_TIMEOUT_MS}ms", *params],
+        )
+        return list(cursor.fetchone()[1])
 
 
 def unique_violation(exc: IntegrityError) -> str | None:

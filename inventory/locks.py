@@ -10,29 +10,10 @@ transaction; evaluating the queryset takes the locks.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.conf import settings
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from config.db import lock_timeout_set
 from inventory.models import Reservation, ReservationStatus, Stock
-
-
-def lock_timeout_set_and_read(values: QuerySet) -> list:
-    """Set this transaction's ``lock_timeout`` (as ``config.db.lock_timeout_set`` does) and evaluate the
-    one-column ``values`` queryset, in one round trip: what a caller reads before taking its first lock."""
-    try:
-        sql, params = values.query.sql_with_params()
-    except EmptyResultSet:  # e.g. ``__in=[]``: nothing to read, the timeout still to set
-        lock_timeout_set()
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT set_config('lock_timeout', %s, true), ARRAY({sql})",  # ``sql`` is Django's, with placeholders
-            [f"{settings.STOCK_LOCK_TIMEOUT_MS}ms", *params],
-        )
-        return list(cursor.fetchone()[1])
 
 
 def stock_lock(*, condition: Q, lock_timeout_is_set: bool = False) -> dict[int, Stock]:

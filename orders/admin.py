@@ -16,6 +16,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.admin import ReadOnlyAdmin
 from config.exceptions import DomainError
 from orders import policies
 from orders.models import Order, OrderItem, Payment, PaymentStatus, Shipment
@@ -48,6 +49,8 @@ PAYMENT_FIELDS = [
     "completed_at",
     "refund_requested_at",
     "refunded_at",
+    "refund_failed_at",
+    "refund_failure_reason",
 ]
 SHIPMENT_FIELDS = [
     "id",
@@ -82,15 +85,25 @@ def _apply(
     return done
 
 
-def _text_of(modeladmin: admin.ModelAdmin, request, name: str, label: str, max_length: int) -> str | None:
-    """The action form's ``name`` field, stripped; None (and an error message) when it is too long."""
-    value = request.POST.get(name, "").strip()
-    if len(value) > max_length:
-        modeladmin.message_user(
-            request, f"Nothing was changed: the {label} has at most {max_length} characters.", messages.ERROR
-        )
-        return None
-    return value
+def _text_field(label: str, model: type[models.Model], field: str, what: str) -> forms.CharField:
+    """An action form's text input, stripped; a bad one is refused before any action runs (``response_action``)."""
+    max_length = _max_length(model, field)
+    return forms.CharField(
+        required=False,
+        label=label,
+        max_length=max_length,
+        error_messages={
+            "max_length": f"the {what} has at most {max_length} characters.",
+            "null_characters_not_allowed": f"the {what} may not contain NUL characters.",
+        },
+    )
+
+
+def _text_of(modeladmin: admin.ModelAdmin, request, name: str) -> str:
+    """The action form's ``name`` input as the form cleans it (stripped); ``response_action`` checked it already."""
+    form = modeladmin.action_form(request.POST, auto_id=None)
+    form.is_valid()  # its ``action`` choices are not set here: only the text inputs are read
+    return form.cleaned_data.get(name, "")
 
 
 def _one_selected(modeladmin: admin.ModelAdmin, request, ids: list, label: str) -> bool:
@@ -118,17 +131,32 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Records are never added, edited or deleted here; the actions change them through the services."""
+class _OrderRecordAdmin(ReadOnlyAdmin):
+    """Payments and shipments: each row links its order and names its customer; the action form's text
+    inputs are checked before the action runs, so a bad one is named instead of "No action selected"."""
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    list_select_related = ["order__user"]
+    search_fields = ["=id", "=order__id", "order__user__email"]
+    ordering = ["-created_at", "-id"]
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="Order", ordering="order_id")
+    def order_link(self, obj) -> str:
+        return _order_link(obj.order_id)
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="Customer", ordering="order__user__email")
+    def customer(self, obj) -> str:
+        return obj.order.user.email
+
+    def response_action(self, request, queryset):
+        form = self.action_form(request.POST, auto_id=None)
+        form.is_valid()
+        problems = [
+            error for name, errors in form.errors.items() if name not in ("action", "select_across") for error in errors
+        ]
+        if problems:
+            self.message_user(request, f"Nothing was changed: {problems[0]}", messages.ERROR)
+            return None
+        return super().response_action(request, queryset)
 
 
 # --- orders
@@ -158,7 +186,7 @@ class ShipmentInline(_ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(_ReadOnlyAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ["id", "user", "status", "total_amount", "currency", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["=id", "user__email"]
@@ -217,37 +245,40 @@ class OrderAdmin(_ReadOnlyAdmin):
 
 
 class GatewayWaitFilter(admin.SimpleListFilter):
-    """What ``reconcile_payments`` still has to settle: a charge sent but unanswered, a refund not made."""
+    """What ``reconcile_payments`` still has to settle (a charge sent but unanswered, a refund not made), and
+    the refunds the gateway declined, which a person settles with the provider."""
 
     title = "awaiting the gateway"
     parameter_name = "awaiting"
 
     def lookups(self, request, model_admin):
-        return [("charge", "Charge sent, no answer"), ("refund", "Refund requested, not made")]
+        return [
+            ("charge", "Charge sent, no answer"),
+            ("refund", "Refund requested, not made"),
+            ("refund_declined", "Refund declined (settle it with the provider)"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "charge":
             return queryset.filter(status=PaymentStatus.PENDING, charge_requested_at__isnull=False)
         if self.value() == "refund":
-            return queryset.filter(refund_requested_at__isnull=False, refunded_at__isnull=True)
+            return queryset.filter(
+                refund_requested_at__isnull=False, refunded_at__isnull=True, refund_failed_at__isnull=True
+            )
+        if self.value() == "refund_declined":
+            return queryset.filter(refund_failed_at__isnull=False, refunded_at__isnull=True)
         return queryset
 
 
 class PaymentActionForm(helpers.ActionForm):
-    provider_reference = forms.CharField(
-        required=False,
-        label="Provider reference (succeed, one payment):",
-        widget=forms.TextInput(attrs={"maxlength": _max_length(Payment, "provider_reference")}),
+    provider_reference = _text_field(
+        "Provider reference (succeed, one payment):", Payment, "provider_reference", "provider reference"
     )
-    reason = forms.CharField(
-        required=False,
-        label="Reason (fail):",
-        widget=forms.TextInput(attrs={"maxlength": _max_length(Payment, "failure_reason")}),
-    )
+    reason = _text_field("Reason (fail):", Payment, "failure_reason", "reason")
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnlyAdmin):
+class PaymentAdmin(_OrderRecordAdmin):
     """Payments and the provider's answers: admins record a success or a failure (``payment_succeed``/``_fail``)."""
 
     list_display = [
@@ -267,22 +298,12 @@ class PaymentAdmin(_ReadOnlyAdmin):
         "refunded_at",
     ]
     list_filter = ["status", GatewayWaitFilter, "provider", "created_at"]
-    search_fields = ["=id", "=order__id", "provider_reference", "order__user__email"]
+    search_fields = [*_OrderRecordAdmin.search_fields, "provider_reference"]
     search_help_text = "Payment id, order id, provider reference or customer email."
-    list_select_related = ["order__user"]
-    ordering = ["-created_at", "-id"]
     fields = ["order", *PAYMENT_FIELDS]
     readonly_fields = fields
     action_form = PaymentActionForm
     actions = ["succeed_payments", "fail_payments"]
-
-    @admin.display(description="Order", ordering="order_id")
-    def order_link(self, obj) -> str:
-        return _order_link(obj.order_id)
-
-    @admin.display(description="Customer", ordering="order__user__email")
-    def customer(self, obj) -> str:
-        return obj.order.user.email
 
     def has_settle_permission(self, request) -> bool:
         return policies.may_settle_payments(request.user)
@@ -290,10 +311,8 @@ class PaymentAdmin(_ReadOnlyAdmin):
     @admin.action(description="Succeed selected pending payments (the order becomes paid)", permissions=["settle"])
     def succeed_payments(self, request, queryset):
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        reference = _text_of(
-            self, request, "provider_reference", "provider reference", _max_length(Payment, "provider_reference")
-        )
-        if reference is None or (reference and not _one_selected(self, request, ids, "provider reference")):
+        reference = _text_of(self, request, "provider_reference")
+        if reference and not _one_selected(self, request, ids, "provider reference"):
             return
         _apply(
             self,
@@ -306,9 +325,7 @@ class PaymentAdmin(_ReadOnlyAdmin):
 
     @admin.action(description="Fail selected pending payments (give a reason)", permissions=["settle"])
     def fail_payments(self, request, queryset):
-        reason = _text_of(self, request, "reason", "reason", _max_length(Payment, "failure_reason"))
-        if reason is None:
-            return
+        reason = _text_of(self, request, "reason")
         if not reason:
             self.message_user(request, "Nothing was changed: give the reason the payment failed.", messages.ERROR)
             return
@@ -327,20 +344,14 @@ class PaymentAdmin(_ReadOnlyAdmin):
 
 
 class ShipmentActionForm(helpers.ActionForm):
-    carrier = forms.CharField(
-        required=False,
-        label="Carrier (ship):",
-        widget=forms.TextInput(attrs={"maxlength": _max_length(Shipment, "carrier")}),
-    )
-    tracking_number = forms.CharField(
-        required=False,
-        label="Tracking number (ship, one shipment):",
-        widget=forms.TextInput(attrs={"maxlength": _max_length(Shipment, "tracking_number")}),
+    carrier = _text_field("Carrier (ship):", Shipment, "carrier", "carrier")
+    tracking_number = _text_field(
+        "Tracking number (ship, one shipment):", Shipment, "tracking_number", "tracking number"
     )
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(_ReadOnlyAdmin):
+class ShipmentAdmin(_OrderRecordAdmin):
     """Shipments: staff ship (the order ships, its stock is committed) or cancel the pending ones."""
 
     list_display = [
@@ -356,22 +367,12 @@ class ShipmentAdmin(_ReadOnlyAdmin):
         "cancelled_at",
     ]
     list_filter = ["status", "carrier", "created_at"]
-    search_fields = ["=id", "tracking_number", "=order__id", "order__user__email"]
+    search_fields = [*_OrderRecordAdmin.search_fields, "tracking_number"]
     search_help_text = "Shipment id, tracking number, order id or customer email."
-    list_select_related = ["order__user"]
-    ordering = ["-created_at", "-id"]
     fields = ["order", *SHIPMENT_FIELDS]
     readonly_fields = fields
     action_form = ShipmentActionForm
     actions = ["ship_shipments", "cancel_shipments"]
-
-    @admin.display(description="Order", ordering="order_id")
-    def order_link(self, obj) -> str:
-        return _order_link(obj.order_id)
-
-    @admin.display(description="Customer", ordering="order__user__email")
-    def customer(self, obj) -> str:
-        return obj.order.user.email
 
     def has_ship_permission(self, request) -> bool:
         return policies.may_ship(request.user)
@@ -379,15 +380,9 @@ class ShipmentAdmin(_ReadOnlyAdmin):
     @admin.action(description="Ship selected pending shipments (the order ships)", permissions=["ship"])
     def ship_shipments(self, request, queryset):
         ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        carrier = _text_of(self, request, "carrier", "carrier", _max_length(Shipment, "carrier"))
-        tracking = _text_of(
-            self, request, "tracking_number", "tracking number", _max_length(Shipment, "tracking_number")
-        )
-        if (
-            carrier is None
-            or tracking is None
-            or (tracking and not _one_selected(self, request, ids, "tracking number"))
-        ):
+        carrier = _text_of(self, request, "carrier")
+        tracking = _text_of(self, request, "tracking_number")
+        if tracking and not _one_selected(self, request, ids, "tracking number"):
             return
         _apply(
             self,

@@ -90,3 +90,11 @@ class PaymentGatewayUnavailable(DomainError):
 
     code = "payment_gateway_unavailable"
     status = 502
+
+
+class ChargeInFlight(DomainError):
+    """A charge of the order through another gateway awaits its answer; a second one would not share its
+    idempotency key. details: order_id, payment_id (the one in flight)."""
+
+    code = "charge_in_flight"
+    status = 409

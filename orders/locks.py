@@ -9,11 +9,14 @@ transaction; evaluating the queryset takes the locks.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from config.db import lock_timeout_set
-from orders.exceptions import OrderNotFound
-from orders.models import Order, OrderStatus, Payment, Shipment
+from django.db.models import Exists, OuterRef
+
+from config.db import lock_timeout_set, lock_timeout_set_and_read
+from orders.exceptions import OrderNotFound, PaymentNotFound, ShipmentNotFound
+from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
 
 
 def order_lock(*, order_id: uuid.UUID, lock_timeout_is_set: bool = False) -> Order:
@@ -30,11 +33,16 @@ def orders_due_lock(*, created_before: datetime, limit: int) -> list[Order]:
     """Up to ``limit`` PENDING orders placed before ``created_before`` that nobody else holds, in id order.
 
     ``SKIP LOCKED`` never waits: an order someone is paying, cancelling or expiring is left to
-    them, and concurrent runs share the work instead of queueing for it.
+    them, and concurrent runs share the work instead of queueing for it. An order whose charge is
+    in flight is not due: it waits for the gateway's answer (or ``reconcile_payments``).
     """
     lock_timeout_set()
+    in_flight = Payment.objects.filter(
+        order=OuterRef("pk"), status=PaymentStatus.PENDING, charge_requested_at__isnull=False
+    )
     return list(
         Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=created_before)
+        .exclude(Exists(in_flight))
         .select_related("user")
         .order_by("pk")
         .select_for_update(of=("self",), skip_locked=True)[:limit]
@@ -53,3 +61,37 @@ def shipments_lock(*, order_id: uuid.UUID, lock_timeout_is_set: bool = False) ->
     if not lock_timeout_is_set:
         lock_timeout_set()
     return list(Shipment.objects.filter(order_id=order_id).order_by("pk").select_for_update())
+
+
+@dataclass(frozen=True)
+class LockedPayment:
+    order: Order
+    payment: Payment
+    payments: list[Payment]  # every payment of the order, the one above included
+
+
+def payment_lock(*, payment_id: int) -> LockedPayment:
+    """Lock the payment's order, then every payment of the order (a payment never changes its order).
+
+    ``PaymentNotFound`` if there is no such payment.
+    """
+    found = lock_timeout_set_and_read(Payment.objects.filter(pk=payment_id).values("order_id"))
+    if not found:
+        raise PaymentNotFound("Payment not found.", payment_id=payment_id)
+    order = order_lock(order_id=found[0], lock_timeout_is_set=True)
+    payments = payments_lock(order_ids=[order.pk], lock_timeout_is_set=True)
+    (payment,) = (p for p in payments if p.pk == payment_id)
+    return LockedPayment(order=order, payment=payment, payments=payments)
+
+
+def shipment_lock(*, shipment_id: int) -> tuple[Order, Shipment]:
+    """Lock the shipment's order, then every shipment of the order (a shipment never changes its order).
+
+    ``ShipmentNotFound`` if there is no such shipment.
+    """
+    found = lock_timeout_set_and_read(Shipment.objects.filter(pk=shipment_id).values("order_id"))
+    if not found:
+        raise ShipmentNotFound("Shipment not found.", shipment_id=shipment_id)
+    order = order_lock(order_id=found[0], lock_timeout_is_set=True)
+    (shipment,) = (s for s in shipments_lock(order_id=order.pk, lock_timeout_is_set=True) if s.pk == shipment_id)
+    return order, shipment

@@ -123,7 +123,11 @@ class Payment(models.Model):
     its settlement leaves for ``manage.py reconcile_payments``. A payment whose charge is in
     flight leaves PENDING only with the gateway's answer (or the provider's, through an admin).
     A FAILED payment with a refund requested was charged after it could no longer succeed (its
-    order ended meanwhile): the charge is given back, and the payment stays FAILED.
+    order ended meanwhile), or failed before the gateway's answer was known (an admin failed it,
+    or the gateway had not received it yet): whatever the charge took is given back (nothing, if
+    it took nothing), and the payment stays FAILED. A refund the gateway declines is recorded
+    (``refund_failed_at``, ``refund_failure_reason``) for a person to settle: the same key would
+    be declined again.
     """
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
@@ -138,6 +142,8 @@ class Payment(models.Model):
     charge_requested_at = models.DateTimeField(null=True, blank=True)
     refund_requested_at = models.DateTimeField(null=True, blank=True)
     refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_failed_at = models.DateTimeField(null=True, blank=True)
+    refund_failure_reason = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -161,9 +167,11 @@ class Payment(models.Model):
                 condition=models.Q(status="PENDING", charge_requested_at__isnull=False),
                 name="payment_charge_due_idx",
             ),
-            models.Index(
+            models.Index(  # what ``reconcile_payments`` refunds: a refund requested, neither made nor declined
                 fields=["refund_requested_at"],
-                condition=models.Q(status="SUCCEEDED", refund_requested_at__isnull=False),
+                condition=models.Q(
+                    refund_requested_at__isnull=False, refunded_at__isnull=True, refund_failed_at__isnull=True
+                ),
                 name="payment_refund_due_idx",
             ),
         ]

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from orders.exceptions import OrderNotFound
-from orders.models import Order, Payment, Shipment
+from orders.models import Order, OrderItem, Payment, Shipment
 from orders.policies import may_see_all_orders
 
 
@@ -15,12 +15,27 @@ def order_list(*, user: User) -> QuerySet[Order]:
     return orders if may_see_all_orders(user) else orders.filter(user=user)
 
 
-def order_get(*, user: User, order_id: uuid.UUID) -> Order:
-    """The order if ``user`` may see it; ``OrderNotFound`` alike for a missing order and another customer's."""
-    order = order_list(user=user).filter(pk=order_id).first()
-    if order is None:
+def order_visible_check(*, user: User, order_id: uuid.UUID) -> None:
+    """``OrderNotFound`` unless ``user`` may see the order (one light query: nothing is prefetched)."""
+    visible = Order.objects.filter(pk=order_id)
+    if not may_see_all_orders(user):
+        visible = visible.filter(user=user)
+    if not visible.exists():
         raise OrderNotFound("Order not found.", order_id=str(order_id))
-    return order
+
+
+def order_reservation_ids(*, order: Order) -> list[int]:
+    """The order's reservation ids, in line order (orders closed before reservations existed have none)."""
+    return reservation_ids_by_order(order_ids=[order.pk]).get(order.pk, [])
+
+
+def reservation_ids_by_order(*, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[int]]:
+    """The reservation ids of each of the orders (one query), in line order; orders without any are left out."""
+    by_order: dict[uuid.UUID, list[int]] = {}
+    lines = OrderItem.objects.filter(order_id__in=order_ids, reservation__isnull=False).order_by("pk")
+    for order_id, reservation_id in lines.values_list("order_id", "reservation_id"):
+        by_order.setdefault(order_id, []).append(reservation_id)
+    return by_order
 
 
 def payment_list(*, user: User) -> QuerySet[Payment]:

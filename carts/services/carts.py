@@ -9,6 +9,7 @@ import uuid
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from accounts.models import User
 from carts.exceptions import CartCheckedOut, CartFull, CartItemNotFound, CustomerRequired
@@ -92,8 +93,8 @@ def cart_item_add(*, cart_id: uuid.UUID, owner: User, variant_id: int, quantity:
             )
         CartItem.objects.create(cart=cart, variant=variant, quantity=quantity)
     else:
-        quantity_check(line.quantity + quantity)
-        CartItem.objects.filter(pk=line.pk).update(quantity=line.quantity + quantity)
+        quantity_check(line.quantity + quantity)  # the cart's lock keeps the line as read until this commits
+        CartItem.objects.filter(pk=line.pk).update(quantity=F("quantity") + quantity)
     return _touch(cart)
 
 

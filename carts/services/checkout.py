@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -12,11 +12,11 @@ from carts.locks import cart_lock
 from carts.models import Cart, CartItem, CartStatus
 from carts.notifications import cart_event_emit
 from carts.services.carts import customer_check
-from config.db import retry_on_conflict, unique_violation
+from config.db import retry_on_conflict
 from orders.exceptions import MAX_ORDER_LINES, IdempotencyKeyReused, TooManyLines
 from orders.models import Order
 from orders.selectors import order_list
-from orders.services.placement import IDEMPOTENCY_CONSTRAINT, OrderLine, order_place_in_transaction
+from orders.services.placement import OrderLine, order_place_in_transaction, replay_on_idempotency_conflict
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class Checkout:
     replayed: bool  # True when the Idempotency-Key of the checkout that placed the order was given again
 
 
+@replay_on_idempotency_conflict
+@retry_on_conflict
+@transaction.atomic(durable=True)
 def cart_checkout(*, cart_id: uuid.UUID, owner: User, idempotency_key: str | None = None) -> Checkout:
     """Place an order from the cart's lines (catalog prices, inventory reservations) and mark it CHECKED_OUT.
 
@@ -35,18 +38,6 @@ def cart_checkout(*, cart_id: uuid.UUID, owner: User, idempotency_key: str | Non
     cart answers 409 ``cart_checked_out``, except to the ``idempotency_key`` of the checkout that
     placed its order, which gets that order (``replayed``).
     """
-    try:
-        return _cart_checkout(cart_id=cart_id, owner=owner, idempotency_key=idempotency_key)
-    except IntegrityError as exc:
-        if idempotency_key is None or unique_violation(exc) != IDEMPOTENCY_CONSTRAINT:
-            raise
-        # A POST /orders with the same key committed just as this one looked: the next try sees its order.
-        return _cart_checkout(cart_id=cart_id, owner=owner, idempotency_key=idempotency_key)
-
-
-@retry_on_conflict
-@transaction.atomic(durable=True)
-def _cart_checkout(*, cart_id: uuid.UUID, owner: User, idempotency_key: str | None) -> Checkout:
     customer_check(owner)
     cart = cart_lock(cart_id=cart_id, owner=owner)
     if cart.status == CartStatus.CHECKED_OUT:

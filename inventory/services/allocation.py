@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Variant
+from config.db import lock_timeout_set_and_read
 from inventory.exceptions import InsufficientStock
-from inventory.locks import lock_timeout_set_and_read, reservations_lock, stock_lock
+from inventory.locks import reservations_lock, stock_lock
 from inventory.models import Allocation, MovementKind, Reservation, ReservationStatus, Stock
 from inventory.services.settle import reservations_settle
 from inventory.services.stock import StockChange, _stock_apply, short_line

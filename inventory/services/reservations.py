@@ -1,16 +1,18 @@
 """Reservations: explicit holds and allocations by staff, their release and commit, their expiry.
 
 Orders reserve through ``stock_allocate`` and end their reservations with
-``reservations_release`` / ``reservations_commit`` inside the order's transaction; the
-``reservation_*`` functions here are entry points that own a durable transaction.
+``reservations_release`` / ``reservations_commit`` (or, for a batch of orders,
+``reservations_release_for_orders``) inside the order's transaction; the ``reservation_*``
+functions here are entry points that own a durable transaction.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,8 +25,8 @@ from inventory.exceptions import (
     ReservationNotFound,
     UnknownLocation,
 )
-from inventory.locks import reservations_due_lock, reservations_lock
-from inventory.models import Location, Reservation, ReservationStatus, StockMovement
+from inventory.locks import reservations_due_lock, reservations_lock, stock_lock
+from inventory.models import Allocation, Location, Reservation, ReservationStatus, StockMovement
 from inventory.services.allocation import HoldLine, HoldRequest, stock_allocate
 from inventory.services.settle import reservations_settle
 from inventory.services.stock import variants_by_sku
@@ -137,6 +139,37 @@ def reservations_commit(*, reservation_ids: Sequence[int], actor: User | None, o
     """Commit an order's reservations (it was shipped), inside the order's transaction."""
     reservations = _lock_allocated(reservation_ids, "commit", for_order=order_id)
     return reservations_settle(reservations=reservations, action="commit", actor=actor, order_id=order_id)
+
+
+@transaction.atomic(savepoint=False)
+def reservations_release_for_orders(
+    *, reservations_by_order: Mapping[UUID, Sequence[int]], actor: User | None, lock_timeout_is_set: bool = False
+) -> list[StockMovement]:
+    """Release the reservations of several ending orders at once (a batch of expiring orders), in the caller's
+    transaction, which holds the orders' rows.
+
+    Every reservation of the batch is locked in one ascending id order, then every stock row they
+    hold in one ascending id order, so a batch never deadlocks with a sale; the ledger rows
+    (``RELEASE``) reference each reservation's order. Reservations that ended already are left as
+    they are.
+    """
+    ids = [reservation_id for reservation_ids in reservations_by_order.values() for reservation_id in reservation_ids]
+    locked = reservations_lock(reservation_ids=ids, lock_timeout_is_set=lock_timeout_is_set)
+    allocated = {pk: row for pk, row in locked.items() if row.status == ReservationStatus.ALLOCATED}
+    if not allocated:
+        return []
+    stock = stock_lock(
+        condition=Q(pk__in=Allocation.objects.filter(reservation_id__in=list(allocated)).values("stock_id")),
+        lock_timeout_is_set=True,
+    )
+    movements: list[StockMovement] = []
+    for order_id, reservation_ids in reservations_by_order.items():
+        held = [allocated[pk] for pk in reservation_ids if pk in allocated]
+        if held:
+            movements += reservations_settle(
+                reservations=held, action="release", actor=actor, order_id=order_id, locked=stock
+            )
+    return movements
 
 
 @retry_on_conflict

@@ -2,7 +2,9 @@
 
 ``ORDER_PAYMENT_TIMEOUT_MINUTES`` (0: never) says when a PENDING order is overdue;
 ``orders_expire_due`` (``manage.py expire_unpaid_orders``) expires the overdue ones in batches,
-safe to run concurrently; ``order_expire`` is staff expiring one order by hand, overdue or not.
+safe to run concurrently, and leaves an order whose charge is in flight to the gateway's answer
+(a customer paying at the last minute keeps the order); ``order_expire`` is staff expiring one
+order by hand, overdue or not.
 """
 
 import uuid
@@ -11,22 +13,20 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from config.db import retry_on_conflict
-from inventory.locks import reservations_lock, stock_lock
-from inventory.models import Allocation, ReservationStatus
-from inventory.services.reservations import reservations_release
-from inventory.services.settle import reservations_settle
+from inventory.services.reservations import reservations_release, reservations_release_for_orders
 from orders import policies
 from orders.exceptions import TransitionForbidden
 from orders.locks import order_lock, orders_due_lock, payments_lock
-from orders.models import Order, OrderItem, OrderStatus, Payment
+from orders.models import Order, OrderStatus, Payment
 from orders.notifications import order_event_emit
-from orders.services.payments import ORDER_EXPIRED, payments_end_with_order
-from orders.services.workflow import reservations_of, transition_check
+from orders.selectors import order_reservation_ids, reservation_ids_by_order
+from orders.services.payments import ORDER_EXPIRED, charge_in_flight
+from orders.services.refunds import payments_end_with_order
+from orders.services.workflow import transition_check
 
 
 def _order_expire_locked(*, order: Order, payments: Sequence[Payment]) -> None:
@@ -52,7 +52,7 @@ def order_expire(*, order_id: uuid.UUID, actor: User) -> Order:
         return order
     transition_check(order, "expire")
     payments = payments_lock(order_ids=[order.pk], lock_timeout_is_set=True)
-    reservations_release(reservation_ids=reservations_of(order), actor=actor, order_id=order.pk)
+    reservations_release(reservation_ids=order_reservation_ids(order=order), actor=actor, order_id=order.pk)
     _order_expire_locked(order=order, payments=payments)
     return order
 
@@ -67,31 +67,29 @@ def payment_deadline(*, now: datetime | None = None) -> datetime | None:
 
 @retry_on_conflict
 @transaction.atomic(durable=True)
-def _expire_batch(*, created_before: datetime, batch_size: int) -> int:
+def _expire_batch(*, created_before: datetime, batch_size: int) -> tuple[int, int]:
     """Expire up to ``batch_size`` overdue orders that no one else holds, in one transaction.
 
-    Locks in the one order: the orders, their payments, their reservations, their stock rows,
-    each set in id order over the whole batch, so a batch never deadlocks with a sale.
+    Locks in the one order: the orders, their payments, then (``inventory``) their reservations
+    and stock rows, each set in id order over the whole batch, so a batch never deadlocks with a
+    sale. An order whose charge went out after the orders were chosen (seen once its payments are
+    locked) is left to the gateway's answer. Returns (orders locked, orders expired).
     """
     orders = orders_due_lock(created_before=created_before, limit=batch_size)
     if not orders:
-        return 0
-    by_id = {order.pk: order for order in orders}
-    payments = payments_lock(order_ids=list(by_id), lock_timeout_is_set=True)
-    items = list(OrderItem.objects.filter(order_id__in=list(by_id), reservation__isnull=False).order_by("pk"))
-    locked = reservations_lock(reservation_ids=[item.reservation_id for item in items], lock_timeout_is_set=True)
-    allocated = {pk for pk, reservation in locked.items() if reservation.status == ReservationStatus.ALLOCATED}
-    stock = stock_lock(
-        condition=Q(pk__in=Allocation.objects.filter(reservation_id__in=allocated).values("stock_id")),
+        return 0, 0
+    payments = payments_lock(order_ids=[order.pk for order in orders], lock_timeout_is_set=True)
+    paying = {payment.order_id for payment in payments if charge_in_flight(payment)}
+    due = [order for order in orders if order.pk not in paying]
+    by_order = reservation_ids_by_order(order_ids=[order.pk for order in due])
+    reservations_release_for_orders(
+        reservations_by_order={order.pk: by_order.get(order.pk, []) for order in due},
+        actor=None,
         lock_timeout_is_set=True,
     )
-    for order in orders:
-        mine = [locked[item.reservation_id] for item in items if item.order_id == order.pk]
-        held = [reservation for reservation in mine if reservation.pk in allocated]
-        if held:
-            reservations_settle(reservations=held, action="release", actor=None, order_id=order.pk, locked=stock)
+    for order in due:
         _order_expire_locked(order=order, payments=[p for p in payments if p.order_id == order.pk])
-    return len(orders)
+    return len(orders), len(due)
 
 
 def orders_expire_due(*, now: datetime | None = None, batch_size: int = 100) -> int:
@@ -99,12 +97,15 @@ def orders_expire_due(*, now: datetime | None = None, batch_size: int = 100) -> 
 
     Safe to run concurrently with itself and with payments and cancellations: an order someone
     else has locked is skipped (it is being paid or ended; a later run sees it if it is still
-    due). Returns how many orders this run expired; 0 when expiry is off.
+    due), and so is an order whose charge is in flight (it expires once ``reconcile_payments``
+    fails that charge). Returns how many orders this run expired; 0 when expiry is off.
     """
     created_before = payment_deadline(now=now)
     if created_before is None:
         return 0
     expired = 0
-    while done := _expire_batch(created_before=created_before, batch_size=batch_size):
+    while True:
+        locked, done = _expire_batch(created_before=created_before, batch_size=batch_size)
         expired += done
-    return expired
+        if locked == 0:
+            return expired

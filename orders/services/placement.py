@@ -4,12 +4,14 @@ The entry point owns one durable transaction, is retried on a deadlock or serial
 failure, and queues its events with ``transaction.on_commit``.
 """
 
+import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +36,25 @@ from orders.models import MAX_AMOUNT, Order, OrderItem
 from orders.notifications import order_event_emit
 
 IDEMPOTENCY_CONSTRAINT = "order_idempotency_key_per_user"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def replay_on_idempotency_conflict(function: Callable[P, R]) -> Callable[P, R]:
+    """Run ``function`` (an entry point placing an order with an ``idempotency_key`` keyword) once more when a
+    concurrent request with the same key committed its order just as this one looked: the unique
+    violation rolls this try back, and the next try sees that order and replays it."""
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except IntegrityError as exc:
+            if kwargs.get("idempotency_key") is None or unique_violation(exc) != IDEMPOTENCY_CONSTRAINT:
+                raise
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,9 @@ def _amounts_check(items: list[OrderItem], subtotal: Decimal, total: Decimal) ->
         )
 
 
+@replay_on_idempotency_conflict
+@retry_on_conflict
+@transaction.atomic(durable=True)
 def order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None = None) -> Placement:
     """Reserve every line's units (one reservation per line) and record the order with each variant's snapshot.
 
@@ -170,18 +194,6 @@ def order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: 
     ``product_id``; lines naming the same variant become one. With ``idempotency_key``, a repeat
     of an earlier request returns its order (``replayed``) without moving stock.
     """
-    try:
-        return _order_place(customer=customer, lines=lines, idempotency_key=idempotency_key)
-    except IntegrityError as exc:
-        if idempotency_key is None or unique_violation(exc) != IDEMPOTENCY_CONSTRAINT:
-            raise
-        # A request with the same key committed just as this one looked: the next try sees its order.
-        return _order_place(customer=customer, lines=lines, idempotency_key=idempotency_key)
-
-
-@retry_on_conflict
-@transaction.atomic(durable=True)
-def _order_place(*, customer: User, lines: Sequence[OrderLine], idempotency_key: str | None) -> Placement:
     return order_place_in_transaction(customer=customer, lines=lines, idempotency_key=idempotency_key)
 
 
@@ -192,7 +204,8 @@ def order_place_in_transaction(
     """``order_place`` inside the caller's transaction (a cart's checkout, which locks the cart first).
 
     The caller owns the transaction: it retries it on a deadlock, and on the unique violation of
-    a concurrent request with the same Idempotency-Key runs it once more to replay that order.
+    a concurrent request with the same Idempotency-Key runs it once more to replay that order
+    (``retry_on_conflict`` and ``replay_on_idempotency_conflict`` around a durable transaction).
     """
     if not policies.may_place_orders(customer):
         raise TransitionForbidden("Only customers may place orders.", action="place")

@@ -15,19 +15,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.db import retry_on_conflict, unique_violation
-from inventory.locks import lock_timeout_set_and_read
 from inventory.services.reservations import reservations_commit
 from orders import policies
-from orders.exceptions import (
-    InvalidTransition,
-    ShipmentNotFound,
-    ShipmentOpen,
-    TrackingNumberTaken,
-    TransitionForbidden,
-)
-from orders.locks import order_lock, shipments_lock
+from orders.exceptions import InvalidTransition, ShipmentOpen, TrackingNumberTaken, TransitionForbidden
+from orders.locks import order_lock, shipment_lock, shipments_lock
 from orders.models import Order, OrderStatus, Shipment, ShipmentStatus
 from orders.notifications import order_event_emit, shipment_event_emit
+from orders.selectors import order_reservation_ids
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,16 +80,6 @@ def _tracking_check(*, carrier: str, tracking_number: str, shipment_id: int | No
         )
 
 
-def _shipment_lock(shipment_id: int) -> tuple[Order, Shipment]:
-    """Lock the shipment's order, then the order's shipments (a shipment never changes its order)."""
-    found = lock_timeout_set_and_read(Shipment.objects.filter(pk=shipment_id).values("order_id"))
-    if not found:
-        raise ShipmentNotFound("Shipment not found.", shipment_id=shipment_id)
-    order = order_lock(order_id=found[0], lock_timeout_is_set=True)
-    (shipment,) = (s for s in shipments_lock(order_id=order.pk, lock_timeout_is_set=True) if s.pk == shipment_id)
-    return order, shipment
-
-
 def _open_shipment(shipments: Sequence[Shipment]) -> Shipment | None:
     return next((s for s in shipments if s.status == ShipmentStatus.PENDING), None)
 
@@ -109,8 +93,7 @@ def shipment_ship_locked(
     if tracking_number is not None:
         shipment.tracking_number = tracking_number
     _tracking_check(carrier=shipment.carrier, tracking_number=shipment.tracking_number, shipment_id=shipment.pk)
-    reservation_ids = [rid for rid in order.items.values_list("reservation_id", flat=True) if rid is not None]
-    reservations_commit(reservation_ids=reservation_ids, actor=actor, order_id=order.pk)
+    reservations_commit(reservation_ids=order_reservation_ids(order=order), actor=actor, order_id=order.pk)
     now = timezone.now()
     shipment.status, shipment.shipped_at = ShipmentStatus.SHIPPED, now
     shipment.save(update_fields=["status", "shipped_at", "carrier", "tracking_number"])
@@ -172,7 +155,7 @@ def shipment_ship(
     """PENDING -> SHIPPED (staff), recording ``carrier`` and ``tracking_number`` when given; in the same
     transaction the order becomes SHIPPED and its reservations are committed (the units leave on-hand)."""
     _ship_check(actor, "ship")
-    order, shipment = _shipment_lock(shipment_id)
+    order, shipment = shipment_lock(shipment_id=shipment_id)
     if shipment.status != ShipmentStatus.PENDING:
         raise _shipment_refused(shipment, "ship")
     if order.status != OrderStatus.PAID:  # cannot happen: an order that ends cancels its open shipment
@@ -186,7 +169,7 @@ def shipment_ship(
 def shipment_cancel(*, shipment_id: int, actor: User) -> Shipment:
     """PENDING -> CANCELLED (staff); the order stays PAID and may get a new shipment."""
     _ship_check(actor, "cancel")
-    _, shipment = _shipment_lock(shipment_id)
+    _, shipment = shipment_lock(shipment_id=shipment_id)
     if shipment.status != ShipmentStatus.PENDING:
         raise _shipment_refused(shipment, "cancel")
     _shipment_cancel_locked(shipment)

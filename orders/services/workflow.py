@@ -1,7 +1,7 @@
 """The order workflow: PENDING -> PAID -> SHIPPED, CANCELLED from PENDING or PAID, EXPIRED from PENDING.
 
 ``order_pay`` and ``order_ship`` are the one-call paths through the payment and shipment
-services (``orders.services.payments``, ``orders.services.shipments``); ``order_cancel`` ends an
+services (``orders.services.charges``, ``orders.services.shipments``); ``order_cancel`` ends an
 order with what it holds: its reservations are released, its open shipment cancelled, its
 pending payments failed and a succeeded one refunded once the cancellation is committed (the
 gateway is never called inside a transaction). Stock moves only through ``inventory.services``;
@@ -23,7 +23,10 @@ from orders.exceptions import InvalidTransition, PaymentDeclined, TransitionForb
 from orders.locks import order_lock, payments_lock
 from orders.models import Order, OrderStatus, PaymentStatus
 from orders.notifications import order_event_emit
-from orders.services.payments import ORDER_CANCELLED, payment_charge, payments_end_with_order, payments_refund
+from orders.selectors import order_reservation_ids
+from orders.services.charges import payment_charge
+from orders.services.payments import ORDER_CANCELLED
+from orders.services.refunds import payments_end_with_order, payments_refund
 from orders.services.shipments import (
     shipment_add_locked,
     shipment_open_locked,
@@ -54,11 +57,6 @@ def transition_check(order: Order, action: str) -> str:
             action=action,
         )
     return target
-
-
-def reservations_of(order: Order) -> list[int]:
-    """The order's reservation ids (orders closed before reservations existed have none)."""
-    return [rid for rid in order.items.values_list("reservation_id", flat=True) if rid is not None]
 
 
 def order_pay(*, order_id: uuid.UUID, actor: User) -> Order:
@@ -116,7 +114,7 @@ def _order_cancel(*, order_id: uuid.UUID, actor: User) -> tuple[Order, list[int]
     )
     if order.status == OrderStatus.PAID:
         shipments_end_with_order(order=order)
-    reservations_release(reservation_ids=reservations_of(order), actor=actor, order_id=order.pk)
+    reservations_release(reservation_ids=order_reservation_ids(order=order), actor=actor, order_id=order.pk)
     order.status, order.cancelled_at = target, timezone.now()
     order.save(update_fields=["status", "cancelled_at"])
     order_event_emit(order=order, email=order.user.email, event="order_cancelled")

@@ -2,11 +2,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from config.viewsets import GenericViewSet
+from config.idempotency import idempotency_key_of
+from config.viewsets import GenericViewSet, validated
 from orders.filters import OrderFilter
 from orders.models import Order
 from orders.permissions import CanExpire, CanPay, CanPlaceOrders, CanShip
@@ -28,15 +28,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Optional, unique per request you mean once (e.g. a UUID). A retry with the same key and body "
     "returns the original order; with another body, 422; while the first is in flight, 409.",
 )
-
-
-def _idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        return None
-    if not 1 <= len(key) <= 255 or not key.isprintable() or key != key.strip():
-        raise ValidationError({"Idempotency-Key": ["Must be 1 to 255 printable characters."]})
-    return key
 
 
 @extend_schema_view(
@@ -69,12 +60,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
         request=OrderCreateInputSerializer, responses={201: OrderOutputSerializer}, parameters=[IDEMPOTENCY_KEY]
     )
     def create(self, request):
-        data = OrderCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(OrderCreateInputSerializer, request)
         placement = order_place(
             customer=request.user,
-            lines=[OrderLine(**item) for item in data.validated_data["items"]],
-            idempotency_key=_idempotency_key(request),
+            lines=[OrderLine(**item) for item in data["items"]],
+            idempotency_key=idempotency_key_of(request),
         )
         if placement.replayed:
             return Response(
@@ -97,9 +87,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericView
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
         """PAID -> SHIPPED in one call: the open shipment, or a new one (carrier ``flat-rate`` unless given), ships."""
-        data = ShipmentShipInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._transition(order_ship, **data.validated_data)
+        return self._transition(order_ship, **validated(ShipmentShipInputSerializer, request))
 
     @extend_schema(request=None, responses={200: OrderOutputSerializer})
     @action(detail=True, methods=["post"])

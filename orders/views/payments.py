@@ -6,11 +6,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from config.viewsets import GenericViewSet
+from config.viewsets import GenericViewSet, validated
 from orders.filters import PaymentFilter
 from orders.models import Payment
 from orders.permissions import CanPay, CanSettlePayments
-from orders.selectors import order_get, payment_list
+from orders.selectors import order_visible_check, payment_list
 from orders.serializers import (
     PaymentCreateInputSerializer,
     PaymentFailInputSerializer,
@@ -18,12 +18,6 @@ from orders.serializers import (
     PaymentSucceedInputSerializer,
 )
 from orders.services.payments import payment_create, payment_fail, payment_succeed
-
-
-def _valid(serializer_class, request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 @extend_schema_view(
@@ -51,16 +45,16 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
     @extend_schema(request=PaymentCreateInputSerializer, responses={201: PaymentOutputSerializer})
     def create(self, request):
         """A PENDING payment of the order's amount (the order's customer or an admin)."""
-        data = _valid(PaymentCreateInputSerializer, request)
-        order = order_get(user=request.user, order_id=data["order_id"])
-        payment = payment_create(order_id=order.pk, actor=request.user, provider=data["provider"])
+        data = validated(PaymentCreateInputSerializer, request)
+        order_visible_check(user=request.user, order_id=data["order_id"])
+        payment = payment_create(order_id=data["order_id"], actor=request.user, provider=data["provider"])
         return Response(PaymentOutputSerializer(payment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PaymentSucceedInputSerializer, responses={200: PaymentOutputSerializer})
     @action(detail=True, methods=["post"])
     def succeed(self, request, pk=None):
         """PENDING -> SUCCEEDED (admins, for the provider); the order becomes PAID."""
-        data = _valid(PaymentSucceedInputSerializer, request)
+        data = validated(PaymentSucceedInputSerializer, request)
         payment = payment_succeed(
             payment_id=self.get_object().pk, actor=request.user, provider_reference=data.get("provider_reference")
         )
@@ -70,6 +64,6 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
     @action(detail=True, methods=["post"])
     def fail(self, request, pk=None):
         """PENDING -> FAILED with a reason (admins, for the provider); the order does not change."""
-        data = _valid(PaymentFailInputSerializer, request)
+        data = validated(PaymentFailInputSerializer, request)
         payment = payment_fail(payment_id=self.get_object().pk, actor=request.user, reason=data["reason"])
         return Response(PaymentOutputSerializer(payment).data)

@@ -6,11 +6,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from config.viewsets import GenericViewSet
+from config.viewsets import GenericViewSet, validated
 from orders.filters import ShipmentFilter
 from orders.models import Shipment
 from orders.permissions import CanShip
-from orders.selectors import order_get, shipment_list
+from orders.selectors import order_visible_check, shipment_list
 from orders.serializers import ShipmentCreateInputSerializer, ShipmentOutputSerializer, ShipmentShipInputSerializer
 from orders.services.shipments import shipment_cancel, shipment_create, shipment_ship
 
@@ -38,14 +38,13 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     @extend_schema(request=ShipmentCreateInputSerializer, responses={201: ShipmentOutputSerializer})
     def create(self, request):
         """A PENDING shipment for a PAID order (one open shipment per order)."""
-        data = ShipmentCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        order = order_get(user=request.user, order_id=data.validated_data["order_id"])
+        data = validated(ShipmentCreateInputSerializer, request)
+        order_visible_check(user=request.user, order_id=data["order_id"])
         shipment = shipment_create(
-            order_id=order.pk,
+            order_id=data["order_id"],
             actor=request.user,
-            carrier=data.validated_data["carrier"],
-            tracking_number=data.validated_data["tracking_number"],
+            carrier=data["carrier"],
+            tracking_number=data["tracking_number"],
         )
         return Response(ShipmentOutputSerializer(shipment).data, status=status.HTTP_201_CREATED)
 
@@ -53,9 +52,8 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     @action(detail=True, methods=["post"])
     def ship(self, request, pk=None):
         """PENDING -> SHIPPED: the order ships and its reserved stock leaves, in one transaction."""
-        data = ShipmentShipInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        shipment = shipment_ship(shipment_id=self.get_object().pk, actor=request.user, **data.validated_data)
+        data = validated(ShipmentShipInputSerializer, request)
+        shipment = shipment_ship(shipment_id=self.get_object().pk, actor=request.user, **data)
         return Response(ShipmentOutputSerializer(shipment).data)
 
     @extend_schema(request=None, responses={200: ShipmentOutputSerializer})

@@ -1,12 +1,12 @@
 import pytest
 
-from orders.payments import MockGateway, payment_gateway
+from orders.gateway import MockGateway, payment_gateway
 
 
 @pytest.fixture(autouse=True)
 def gateway(settings) -> MockGateway:
     """The mock payment gateway, its memory and call counts emptied for each test."""
-    settings.PAYMENT_GATEWAY = "orders.payments.MockGateway"
+    settings.PAYMENT_GATEWAY = "orders.gateway.MockGateway"
     mock = payment_gateway()
     mock.reset()
     return mock

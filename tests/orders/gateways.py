@@ -1,11 +1,24 @@
-"""Payment gateways that misbehave on purpose, for ``PAYMENT_GATEWAY`` in tests."""
+"""Payment gateways that misbehave on purpose, for ``PAYMENT_GATEWAY`` in tests, and what tests ask the mock."""
 
 import threading
 from collections.abc import Callable
 
 from django.db import connection
 
-from orders.payments import GatewayResult, MockGateway
+from orders.gateway import GatewayResult, MockGateway
+
+
+def charged(gateway: MockGateway) -> list[str]:
+    """The keys whose charge took money (tests: each payment at most once)."""
+    with gateway._lock:
+        return [key for key, result in gateway.charges.items() if result.succeeded]
+
+
+def money_kept(gateway: "ScriptedGateway") -> list[str]:
+    """The charge keys whose money the gateway kept: charged, and either never refunded or refunded before
+    the charge landed (a refund gives back what its charge took when it is made: nothing, if not yet)."""
+    with gateway._lock:
+        return [key for key, result in gateway.charges.items() if result.succeeded and not gateway.given_back.get(key)]
 
 
 def in_another_thread(function: Callable[[], object]) -> object:
@@ -38,6 +51,7 @@ class ScriptedGateway(MockGateway):
         self.during_charge: Callable[[str], object] | None = None
         self.meanwhile: list[object] = []
         self.inside_transaction: list[bool] = []
+        self.given_back: dict[str, bool] = {}  # charge key -> whether its refund found money to give back
 
     def _failure(self, operation: str) -> Exception | None:
         return self.failures[operation].pop(0) if self.failures[operation] else None
@@ -56,14 +70,18 @@ class ScriptedGateway(MockGateway):
             raise failure
         return result
 
-    def refund(self, *, idempotency_key: str, **kwargs) -> GatewayResult:
+    def refund(self, *, idempotency_key: str, charge_key: str, **kwargs) -> GatewayResult:
         self.inside_transaction.append(connection.in_atomic_block)
         failure = self._failure("refund")
         if failure is not None:
             with self._lock:
                 self.calls[idempotency_key] += 1
             raise failure
-        return super().refund(idempotency_key=idempotency_key, **kwargs)
+        with self._lock:
+            if idempotency_key not in self.refunds:
+                taken = self.charges.get(charge_key)
+                self.given_back[charge_key] = taken is not None and taken.succeeded
+        return super().refund(idempotency_key=idempotency_key, charge_key=charge_key, **kwargs)
 
     def lookup(self, *, idempotency_key: str) -> GatewayResult | None:
         failure = self._failure("lookup")

@@ -5,8 +5,9 @@ import pytest
 
 from inventory.models import MovementKind, ReservationStatus, StockMovement
 from orders.exceptions import PaymentGatewayUnavailable
+from orders.gateway import payment_gateway
 from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment, ShipmentStatus
-from orders.payments import payment_gateway
+from orders.services.charges import _payment_charge_record
 from orders.services.expiry import order_expire
 from orders.services.payments import payment_create, payment_fail
 from orders.services.shipments import shipment_cancel, shipment_create
@@ -344,6 +345,8 @@ def test_order_change_page_shows_payments_and_shipments_read_only(staff_browser,
         "completed_at",
         "refund_requested_at",
         "refunded_at",
+        "refund_failed_at",
+        "refund_failure_reason",
     ]
     assert [field["name"] for field in shipments.fields()] == [
         "id",
@@ -574,17 +577,22 @@ def test_succeed_action_pays_the_order_with_the_provider_reference(admin_browser
 def test_succeed_action_refuses_settled_payments_and_the_others_of_a_paid_order(
     admin_browser, order, customer, admin_user
 ):
-    failed, won, late = (payment_create(order_id=order.pk, actor=customer) for _ in range(3))
+    failed, won, never_charged = (payment_create(order_id=order.pk, actor=customer) for _ in range(3))
     payment_fail(payment_id=failed.pk, actor=admin_user, reason="card_expired")
-    act(admin_browser, PAYMENTS, "succeed_payments", won)
+    in_flight = _payment_charge_record(order_id=order.pk, actor=customer, provider="other")  # awaits its answer
+    act(admin_browser, PAYMENTS, "succeed_payments", won)  # fails the one never charged (order_already_paid)
     before = written()
 
-    response = act(admin_browser, PAYMENTS, "succeed_payments", failed, won, late)
+    response = act(admin_browser, PAYMENTS, "succeed_payments", failed, won, never_charged, in_flight)
 
     assert messages_of(response) == [
         ("error", f"Payment {failed.pk}: Cannot succeed a payment that is FAILED."),
         ("error", f"Payment {won.pk}: Cannot succeed a payment that is SUCCEEDED."),
-        ("error", f"Payment {late.pk}: Cannot succeed a payment of an order that is PAID; this payment can only fail."),
+        ("error", f"Payment {never_charged.pk}: Cannot succeed a payment that is FAILED."),
+        (
+            "error",
+            f"Payment {in_flight.pk}: Cannot succeed a payment of an order that is PAID; this payment can only fail.",
+        ),
     ]
     assert written() == before
 

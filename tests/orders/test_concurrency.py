@@ -4,13 +4,17 @@ import pytest
 from rest_framework.test import APIClient
 
 from config.db import DatabaseBusy
-from inventory.models import Stock
+from inventory.models import Reservation, Stock
 from inventory.services.receipts import ReceiptLine, stock_receive
 from orders.exceptions import InvalidTransition
-from orders.models import Order, OrderStatus, Payment, PaymentStatus
+from orders.gateway import payment_gateway
+from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
+from orders.services.payments import payment_create
 from orders.services.placement import OrderLine, order_place
+from orders.services.shipments import shipment_create
 from orders.services.workflow import order_cancel, order_pay, order_ship
-from tests.locking import held_in_another_transaction
+from tests.locking import assert_database_busy, held_in_another_transaction
+from tests.orders.gateways import charged
 from tests.stock import assert_stock_consistent, only_variant, rows_of, stock_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -145,8 +149,6 @@ def _post(*, client: APIClient, path: str, body: dict | None = None):
 def test_two_payments_of_one_order_succeeding_at_once_one_wins(
     product_factory, customer, admin_user, client_for, in_threads
 ):
-    from orders.services.payments import payment_create
-
     product = product_factory(stock_quantity=10)
     order = order_place(customer=customer, lines=[OrderLine(quantity=2, product_id=product.pk)]).order
     payments = [payment_create(order_id=order.pk, actor=customer) for _ in range(2)]
@@ -160,22 +162,18 @@ def test_two_payments_of_one_order_succeeding_at_once_one_wins(
     (refused,) = (r for r in responses if r.status_code == 409)
     (winner,) = (r for r in responses if r.status_code == 200)
     loser_id = next(p.pk for p in payments if p.pk != winner.json()["id"])
-    assert refused.json()["error"]["details"] == {
-        "payment_id": loser_id,
-        "status": "PENDING",
-        "action": "succeed",
-        "order_id": str(order.pk),
-        "order_status": "PAID",
-    }
-    assert sorted(Payment.objects.filter(order=order).values_list("status", flat=True)) == ["PENDING", "SUCCEEDED"]
+    # the loser waited for the winner's lock, and the winner failed it (never charged: order_already_paid)
+    assert refused.json()["error"]["details"] == {"payment_id": loser_id, "status": "FAILED", "action": "succeed"}
+    assert sorted(Payment.objects.filter(order=order).values_list("status", "failure_reason")) == [
+        ("FAILED", "order_already_paid"),
+        ("SUCCEEDED", ""),
+    ]
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
     assert stock_of(product) == (8, 2)
     assert_stock_consistent()
 
 
 def test_concurrent_one_call_payments_of_one_order_charge_once(product_factory, customer, client_for, in_threads):
-    from orders.payments import payment_gateway
-
     product = product_factory(stock_quantity=10)
     order = order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)]).order
     clients = _clients(client_for, [customer] * 6)
@@ -189,7 +187,7 @@ def test_concurrent_one_call_payments_of_one_order_charge_once(product_factory, 
         assert refused.json()["error"]["details"] == {"order_id": str(order.pk), "status": "PAID", "action": "pay"}
     payment = Payment.objects.get(order=order)
     assert payment.status == PaymentStatus.SUCCEEDED
-    assert payment_gateway().charged() == [f"pay-{payment.pk}"]
+    assert charged(payment_gateway()) == [f"pay-{payment.pk}"]
     assert payment_gateway().calls == {f"pay-{payment.pk}": statuses.count(200)}
     assert_stock_consistent()
 
@@ -198,9 +196,6 @@ def test_concurrent_one_call_payments_of_one_order_charge_once(product_factory, 
 def test_a_payment_succeed_racing_an_order_cancel_leaves_a_consistent_pair(
     product_factory, customer, admin_user, inventory_manager, client_for, in_threads, canceller
 ):
-    from inventory.models import Reservation
-    from orders.services.payments import payment_create
-
     product = product_factory(stock_quantity=10)
     order = order_place(customer=customer, lines=[OrderLine(quantity=3, product_id=product.pk)]).order
     payment = payment_create(order_id=order.pk, actor=customer)
@@ -239,9 +234,6 @@ def test_a_payment_succeed_racing_an_order_cancel_leaves_a_consistent_pair(
 def test_a_shipment_ship_racing_an_order_cancel_one_wins(
     product_factory, customer, admin_user, inventory_manager, client_for, in_threads, first
 ):
-    from orders.models import Shipment
-    from orders.services.shipments import shipment_create
-
     product = product_factory(stock_quantity=10)
     order = order_place(customer=customer, lines=[OrderLine(quantity=4, product_id=product.pk)]).order
     order_pay(order_id=order.pk, actor=customer)
@@ -283,11 +275,6 @@ def test_a_shipment_ship_racing_an_order_cancel_one_wins(
 def test_order_payment_and_shipment_locks_give_up_after_the_lock_timeout(
     product_factory, customer, admin_user, client_for, settings, held
 ):
-    from orders.models import Shipment
-    from orders.services.payments import payment_create
-    from orders.services.shipments import shipment_create
-    from tests.locking import assert_database_busy
-
     settings.STOCK_LOCK_TIMEOUT_MS = 200
     product = product_factory(stock_quantity=10)
     pending = order_place(customer=customer, lines=[OrderLine(quantity=1, product_id=product.pk)]).order

@@ -9,8 +9,9 @@ from structlog.testing import capture_logs
 
 from inventory.models import MovementKind, ReservationStatus, StockMovement
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
+from orders.services.charges import _payment_charge_record
 from orders.services.expiry import orders_expire_due
-from orders.services.payments import _payment_charge_record, payment_create
+from orders.services.payments import payment_create, payment_fail
 from orders.services.workflow import order_cancel, order_pay, order_ship
 from tests.commands import command_failure, command_output
 from tests.locking import held_in_another_transaction
@@ -258,14 +259,36 @@ def test_expired_orders_are_listed_by_status(admin_client, place_order, customer
     assert [o["id"] for o in listed] == [str(order.pk)]
 
 
-def test_expiry_fails_pending_payments_but_leaves_a_charge_in_flight_to_its_answer(
-    admin_client, place_order, customer, widget
+def test_the_command_leaves_an_order_whose_charge_is_in_flight_until_the_charge_ends(
+    admin_user, place_order, customer, widget
 ):
     order = overdue(place_order(customer, [(widget, 1)]))
     waiting = payment_create(order_id=order.pk, actor=customer)
     in_flight = _payment_charge_record(order_id=order.pk, actor=customer, provider="other")
 
+    assert orders_expire_due() == 0
+    order.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (order.status, reservation_statuses(order)) == (OrderStatus.PENDING, {ReservationStatus.ALLOCATED})
+    assert waiting.status == PaymentStatus.PENDING
+
+    payment_fail(payment_id=in_flight.pk, actor=admin_user, reason="declined")  # the provider's answer
     assert orders_expire_due() == 1
+
+    order.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (order.status, reservation_statuses(order)) == (OrderStatus.EXPIRED, {ReservationStatus.RELEASED})
+    assert (waiting.status, waiting.failure_reason) == (PaymentStatus.FAILED, "order_expired")
+
+
+def test_staff_expiry_fails_pending_payments_but_leaves_a_charge_in_flight_to_its_answer(
+    admin_client, place_order, customer, widget
+):
+    order = place_order(customer, [(widget, 1)])
+    waiting = payment_create(order_id=order.pk, actor=customer)
+    in_flight = _payment_charge_record(order_id=order.pk, actor=customer, provider="other")
+
+    assert admin_client.post(f"/orders/{order.pk}/expire").status_code == 200
 
     waiting.refresh_from_db()
     in_flight.refresh_from_db()

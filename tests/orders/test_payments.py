@@ -7,6 +7,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
+from orders.services.charges import _payment_charge_record
 from orders.services.payments import payment_create, payment_fail, payment_succeed
 from orders.services.workflow import order_cancel, order_pay, order_ship
 from tests.orders.helpers import error_body, reservation_statuses, written
@@ -373,18 +374,22 @@ def test_a_settled_payment_is_final(admin_client, order, first, then):
     assert written() == before
 
 
-def test_once_a_payment_succeeded_the_others_may_only_fail(admin_client, order):
-    winner, other, third = pending_payment(order), pending_payment(order), pending_payment(order)
+def test_once_a_payment_succeeded_the_others_may_only_fail(admin_client, order, customer):
+    winner, never_charged = pending_payment(order), pending_payment(order)
+    in_flight = _payment_charge_record(order_id=order.pk, actor=customer, provider="other")  # awaits its answer
+
     assert admin_client.post(f"/payments/{winner.pk}/succeed").status_code == 200
+    never_charged.refresh_from_db()
+    assert (never_charged.status, never_charged.failure_reason) == (PaymentStatus.FAILED, "order_already_paid")
     before = written()
 
-    refused = admin_client.post(f"/payments/{other.pk}/succeed")
+    refused = admin_client.post(f"/payments/{in_flight.pk}/succeed")
 
     assert error_body(refused, 409) == {
         "code": "invalid_transition",
         "message": "Cannot succeed a payment of an order that is PAID; this payment can only fail.",
         "details": {
-            "payment_id": other.pk,
+            "payment_id": in_flight.pk,
             "status": "PENDING",
             "action": "succeed",
             "order_id": str(order.pk),
@@ -392,7 +397,7 @@ def test_once_a_payment_succeeded_the_others_may_only_fail(admin_client, order):
         },
     }
     assert written() == before
-    assert admin_client.post(f"/payments/{third.pk}/fail", {"reason": "duplicate"}).json()["status"] == "FAILED"
+    assert admin_client.post(f"/payments/{in_flight.pk}/fail", {"reason": "duplicate"}).json()["status"] == "FAILED"
 
 
 @pytest.mark.parametrize("action", ["succeed", "fail"])
@@ -493,7 +498,7 @@ def test_order_pay_reuses_the_orders_pending_mock_payment(order, customer, gatew
 
     assert paid.status == OrderStatus.PAID
     assert Payment.objects.get(pk=created.pk).status == PaymentStatus.SUCCEEDED
-    assert Payment.objects.get(pk=other_provider.pk).status == PaymentStatus.PENDING
+    assert Payment.objects.get(pk=other_provider.pk).status == PaymentStatus.FAILED  # never charged: order_already_paid
     assert gateway.calls == {f"pay-{created.pk}": 1}
 
 

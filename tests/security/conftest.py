@@ -1,16 +1,7 @@
 import pytest
 
-from orders.payments import MockGateway, payment_gateway
+from tests.orders.conftest import gateway  # noqa: F401 - the same emptied mock gateway for every test here
 from tests.security.world import World
-
-
-@pytest.fixture(autouse=True)
-def gateway(settings) -> MockGateway:
-    """The mock payment gateway, emptied for each test."""
-    settings.PAYMENT_GATEWAY = "orders.payments.MockGateway"
-    mock = payment_gateway()
-    mock.reset()
-    return mock
 
 
 @pytest.fixture(autouse=True)

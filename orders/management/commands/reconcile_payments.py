@@ -2,16 +2,17 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.services.payments import payments_reconcile
+from orders.services.reconcile import payments_reconcile
 
-OUTCOMES = ("succeeded", "failed", "refunded", "unreachable")
+OUTCOMES = ("succeeded", "failed", "refunded", "refund_declined", "unreachable")
 
 
 class Command(BaseCommand):
     help = (
         "Settle the charges and refunds a crash or an unanswered gateway call left half-way, by asking the "
-        "payment gateway (same idempotency keys: nothing is charged or refunded twice). Schedule it every few "
-        "minutes; runs that overlap are safe."
+        "payment gateway (same idempotency keys: nothing is charged or refunded twice). A refund the gateway "
+        "declines is recorded for a person (admin: payments awaiting the gateway) and not asked again. Schedule "
+        "it every few minutes; runs that overlap are safe."
     )
 
     def add_arguments(self, parser):
