@@ -25,6 +25,7 @@ from accounts.services.passwords import password_reset_confirm, password_reset_r
 from accounts.services.registration import user_register
 from accounts.services.tokens import auth_logout, auth_tokens_refresh
 from accounts.services.two_factor import otp_totp_confirm, otp_totp_enrol
+from config.viewsets import validated
 
 
 class RegisterView(APIView):
@@ -32,9 +33,8 @@ class RegisterView(APIView):
 
     @extend_schema(request=RegisterInputSerializer, responses={201: UserOutputSerializer}, tags=["auth"])
     def post(self, request):
-        data = RegisterInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = user_register(**data.validated_data, actor=request.user)
+        data = validated(RegisterInputSerializer, request)
+        user = user_register(**data, actor=request.user)
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -60,13 +60,12 @@ class LoginView(APIView):
         ),
     )
     def post(self, request):
-        data = LoginInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(LoginInputSerializer, request)
         pair = login_attempt(
             request=request._request,
-            email=data.validated_data["email"].lower(),
-            password=data.validated_data["password"],
-            otp=data.validated_data.get("otp") or None,
+            email=data["email"].lower(),
+            password=data["password"],
+            otp=data.get("otp") or None,
         )
         return Response(TokenPairOutputSerializer(pair).data)
 
@@ -85,18 +84,16 @@ class RefreshView(APIView):
         ),
     )
     def post(self, request):
-        data = RefreshTokenInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        pair = auth_tokens_refresh(refresh_token=data.validated_data["refresh_token"])
+        data = validated(RefreshTokenInputSerializer, request)
+        pair = auth_tokens_refresh(refresh_token=data["refresh_token"])
         return Response(TokenPairOutputSerializer(pair).data)
 
 
 class LogoutView(APIView):
     @extend_schema(request=RefreshTokenInputSerializer, responses={204: None}, tags=["auth"])
     def post(self, request):
-        data = RefreshTokenInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        auth_logout(user=request.user, refresh_token=data.validated_data["refresh_token"])
+        data = validated(RefreshTokenInputSerializer, request)
+        auth_logout(user=request.user, refresh_token=data["refresh_token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -120,9 +117,8 @@ class PasswordResetView(APIView):
         ),
     )
     def post(self, request):
-        data = PasswordResetInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        password_reset_request(email=data.validated_data["email"])
+        data = validated(PasswordResetInputSerializer, request)
+        password_reset_request(email=data["email"])
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -141,9 +137,8 @@ class PasswordResetConfirmView(APIView):
         ),
     )
     def post(self, request):
-        data = PasswordResetConfirmInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        password_reset_confirm(**data.validated_data)
+        data = validated(PasswordResetConfirmInputSerializer, request)
+        password_reset_confirm(**data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -159,9 +154,8 @@ class PasswordChangeView(APIView):
         ),
     )
     def post(self, request):
-        data = PasswordChangeInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        password_change_attempt(request=request._request, user=request.user, **data.validated_data)
+        data = validated(PasswordChangeInputSerializer, request)
+        password_change_attempt(request=request._request, user=request.user, **data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -182,9 +176,8 @@ class TotpEnrolView(APIView):
         ),
     )
     def post(self, request):
-        data = TotpEnrolInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        enrolment = otp_totp_enrol(user=request.user, otp=data.validated_data.get("otp") or None)
+        data = validated(TotpEnrolInputSerializer, request)
+        enrolment = otp_totp_enrol(user=request.user, otp=data.get("otp") or None)
         return Response(TotpEnrolmentOutputSerializer(enrolment).data, status=status.HTTP_201_CREATED)
 
 
@@ -203,7 +196,6 @@ class TotpConfirmView(APIView):
         ),
     )
     def post(self, request):
-        data = OtpInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        codes = otp_totp_confirm(user=request.user, otp=data.validated_data["otp"])
+        data = validated(OtpInputSerializer, request)
+        codes = otp_totp_confirm(user=request.user, otp=data["otp"])
         return Response(RecoveryCodesOutputSerializer({"recovery_codes": codes}).data)

@@ -26,7 +26,7 @@ from catalog.services.brands import brand_create
 from catalog.services.categories import category_create, category_update
 from catalog.services.images import product_image_add, product_image_delete
 from config.db import entry_point
-from config.viewsets import GenericViewSet, ViewSet
+from config.viewsets import GenericViewSet, ViewSet, validated
 
 ID = r"\d{1,18}"
 
@@ -45,9 +45,8 @@ class BrandViewSet(_StaffWrites, mixins.ListModelMixin, GenericViewSet):
 
     @extend_schema(request=BrandCreateInputSerializer, responses={201: BrandOutputSerializer})
     def create(self, request):
-        data = BrandCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        brand = entry_point(brand_create, **data.validated_data, actor=request.user)
+        data = validated(BrandCreateInputSerializer, request)
+        brand = entry_point(brand_create, **data, actor=request.user)
         return Response(BrandOutputSerializer(brand).data, status=status.HTTP_201_CREATED)
 
 
@@ -63,19 +62,17 @@ class CategoryViewSet(_StaffWrites, mixins.ListModelMixin, mixins.RetrieveModelM
 
     @extend_schema(request=CategoryCreateInputSerializer, responses={201: CategoryOutputSerializer})
     def create(self, request):
-        data = CategoryCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        category = entry_point(category_create, **data.validated_data, actor=request.user)
+        data = validated(CategoryCreateInputSerializer, request)
+        category = entry_point(category_create, **data, actor=request.user)
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CategoryUpdateInputSerializer, responses={200: CategoryOutputSerializer})
     def partial_update(self, request, pk=None):
-        data = CategoryUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(CategoryUpdateInputSerializer, request)
         category = entry_point(
             category_update,
             category_id=self.get_object().pk,
-            changes=dict(data.validated_data),
+            changes=dict(data),
             actor=request.user,
         )
         return Response(CategoryOutputSerializer(category).data)
@@ -121,13 +118,12 @@ class ProductImageViewSet(GenericViewSet):
     )
     def create(self, request, product_id=None):
         product_id = self._product_id()
-        data = ProductImageInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(ProductImageInputSerializer, request)
         image = product_image_add(
             product_id=product_id,
-            upload=data.validated_data["file"],
-            alt=data.validated_data["alt"],
-            position=data.validated_data.get("position"),
+            upload=data["file"],
+            alt=data["alt"],
+            position=data.get("position"),
         )
         return Response(ProductImageOutputSerializer(image, context={"request": request}).data, status=201)
 

@@ -17,7 +17,7 @@ from catalog.serializers import VariantCreateInputSerializer, VariantUpdateInput
 from catalog.services.products import product_archive, product_create, product_publish, product_update
 from catalog.services.variants import VariantIn, variant_create, variant_update
 from config.db import entry_point
-from config.viewsets import GenericViewSet
+from config.viewsets import GenericViewSet, validated
 from inventory.filters.products import ProductFilter
 from inventory.selectors import (
     product_list_with_stock,
@@ -108,9 +108,8 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
 
     @extend_schema(request=ProductCreateInputSerializer, responses={201: ProductOutputSerializer})
     def create(self, request):
-        data = ProductCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+        data = validated(ProductCreateInputSerializer, request)
+        fields = dict(data)
         if "sku" in fields:
             publish = fields.pop("status", "PUBLISHED") == "PUBLISHED"
             product = product_create_with_stock(actor=request.user, publish=publish, **fields)
@@ -123,9 +122,8 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
         request=ProductUpdateInputSerializer, responses={200: ProductOutputSerializer}, parameters=[IF_MATCH]
     )
     def partial_update(self, request, pk=None):
-        data = ProductUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
+        data = validated(ProductUpdateInputSerializer, request)
+        changes = dict(data)
         expected = {changes.pop("version", None), _if_match_version(request)} - {None}
         product = entry_point(
             product_update,
@@ -154,10 +152,9 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
     @extend_schema(request=VariantCreateInputSerializer, responses={201: VariantOutputSerializer})
     @action(detail=True, methods=["post"])
     def variants(self, request, pk=None):
-        data = VariantCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(VariantCreateInputSerializer, request)
         variant = entry_point(
-            variant_create, product_id=self._product_id(), variant=VariantIn(**data.validated_data), actor=request.user
+            variant_create, product_id=self._product_id(), variant=VariantIn(**data), actor=request.user
         )
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data, status=201)
 
@@ -165,9 +162,8 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericVi
     @action(detail=True, methods=["post"], url_path="stock-adjustments")
     def stock_adjustments(self, request, pk=None):
         """Seed 001: adjust the stock of a one-variant product at ``MAIN/DEFAULT``."""
-        data = StockAdjustmentInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        movement = product_stock_adjust(product_id=self._product_id(), actor=request.user, **data.validated_data)
+        data = validated(StockAdjustmentInputSerializer, request)
+        movement = product_stock_adjust(product_id=self._product_id(), actor=request.user, **data)
         product = product_with_stock(user=request.user, product_id=movement.stock.variant.product_id)
         body = StockAdjustmentOutputSerializer({"movement": movement, "product": product}, context={"request": request})
         return Response(body.data, status=status.HTTP_201_CREATED)
@@ -191,9 +187,6 @@ class VariantViewSet(GenericViewSet):
 
     @extend_schema(request=VariantUpdateInputSerializer, responses={200: VariantOutputSerializer})
     def partial_update(self, request, pk=None):
-        data = VariantUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        variant = entry_point(
-            variant_update, variant_id=self.get_object().pk, changes=dict(data.validated_data), actor=request.user
-        )
+        data = validated(VariantUpdateInputSerializer, request)
+        variant = entry_point(variant_update, variant_id=self.get_object().pk, changes=dict(data), actor=request.user)
         return Response(VariantOutputSerializer(variant_with_stock(variant_id=variant.pk)).data)

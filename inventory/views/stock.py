@@ -10,7 +10,7 @@ from accounts.permissions import IsStaff
 from catalog.models import Variant
 from catalog.validators import sku_normalize
 from config.db import entry_point
-from config.viewsets import GenericViewSet
+from config.viewsets import GenericViewSet, validated
 from inventory.filters.stock import LocationFilter, ReservationFilter, StockMovementFilter
 from inventory.models import Location, Reservation, StockMovement, Warehouse
 from inventory.selectors import reservation_list, stock_movement_list, stock_of_variant
@@ -62,17 +62,15 @@ class WarehouseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Generic
 
     @extend_schema(request=WarehouseCreateInputSerializer, responses={201: WarehouseOutputSerializer})
     def create(self, request):
-        data = WarehouseCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        warehouse = entry_point(warehouse_create, **data.validated_data, actor=request.user)
+        data = validated(WarehouseCreateInputSerializer, request)
+        warehouse = entry_point(warehouse_create, **data, actor=request.user)
         return Response(WarehouseOutputSerializer(warehouse).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WarehouseUpdateInputSerializer, responses={200: WarehouseOutputSerializer})
     def partial_update(self, request, pk=None):
-        data = WarehouseUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(WarehouseUpdateInputSerializer, request)
         warehouse = entry_point(
-            warehouse_update, warehouse_id=self.get_object().pk, changes=dict(data.validated_data), actor=request.user
+            warehouse_update, warehouse_id=self.get_object().pk, changes=dict(data), actor=request.user
         )
         return Response(WarehouseOutputSerializer(warehouse).data)
 
@@ -89,17 +87,15 @@ class LocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
 
     @extend_schema(request=LocationCreateInputSerializer, responses={201: LocationOutputSerializer})
     def create(self, request):
-        data = LocationCreateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        location = entry_point(location_create, **data.validated_data, actor=request.user)
+        data = validated(LocationCreateInputSerializer, request)
+        location = entry_point(location_create, **data, actor=request.user)
         return Response(LocationOutputSerializer(location).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LocationUpdateInputSerializer, responses={200: LocationOutputSerializer})
     def partial_update(self, request, pk=None):
-        data = LocationUpdateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(LocationUpdateInputSerializer, request)
         location = entry_point(
-            location_update, location_id=self.get_object().pk, changes=dict(data.validated_data), actor=request.user
+            location_update, location_id=self.get_object().pk, changes=dict(data), actor=request.user
         )
         return Response(LocationOutputSerializer(location).data)
 
@@ -121,9 +117,7 @@ class StockViewSet(GenericViewSet):
     @extend_schema(request=ReceiptInputSerializer, responses={201: MovementsOutputSerializer})
     @action(detail=False, methods=["post"])
     def receipts(self, request):
-        data = ReceiptInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = validated(ReceiptInputSerializer, request)
         movements = stock_receipt_create(
             warehouse_id=fields["warehouse_id"],
             reference=fields["reference"],
@@ -136,16 +130,14 @@ class StockViewSet(GenericViewSet):
     @extend_schema(request=AdjustmentInputSerializer, responses={201: MovementsOutputSerializer})
     @action(detail=False, methods=["post"])
     def adjustments(self, request):
-        data = AdjustmentInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return _movements([stock_adjust(actor=request.user, **data.validated_data)])
+        data = validated(AdjustmentInputSerializer, request)
+        return _movements([stock_adjust(actor=request.user, **data)])
 
     @extend_schema(request=TransferInputSerializer, responses={201: MovementsOutputSerializer})
     @action(detail=False, methods=["post"])
     def transfers(self, request):
-        data = TransferInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return _movements(stock_transfer(actor=request.user, **data.validated_data))
+        data = validated(TransferInputSerializer, request)
+        return _movements(stock_transfer(actor=request.user, **data))
 
     @extend_schema(responses=StockMovementOutputSerializer(many=True))
     @action(detail=False, methods=["get"])
@@ -188,16 +180,13 @@ class ReservationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Gener
 
     @extend_schema(request=ReservationHoldInputSerializer, responses={201: ReservationOutputSerializer})
     def create(self, request):
-        data = ReservationHoldInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._render(reservation_hold(actor=request.user, **data.validated_data), created=True)
+        data = validated(ReservationHoldInputSerializer, request)
+        return self._render(reservation_hold(actor=request.user, **data), created=True)
 
     @extend_schema(request=ReservationAllocateInputSerializer, responses={201: ReservationOutputSerializer})
     @action(detail=False, methods=["post"])
     def allocate(self, request):
-        data = ReservationAllocateInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = validated(ReservationAllocateInputSerializer, request)
         reservation = reservation_allocate(
             lines=[SkuLine(**line) for line in fields["lines"]],
             reference=fields["reference"],

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from structlog.testing import capture_logs
 
+from orders.exceptions import InvalidTransition, TransitionForbidden
 from orders.models import Order, OrderStatus, Payment, PaymentStatus
 from orders.services.charges import _payment_charge_record
 from orders.services.payments import payment_create, payment_fail, payment_succeed
@@ -440,8 +441,6 @@ def test_cancelling_a_paid_order_refunds_its_payment(customer_client, admin_clie
 
 
 def test_payment_services_check_the_policies(order, customer, other_customer, inventory_manager, admin_user):
-    from orders.exceptions import TransitionForbidden
-
     payment = pending_payment(order)
 
     for actor in (other_customer, inventory_manager):
@@ -481,8 +480,6 @@ def test_payment_events_are_logged_after_commit(order, admin_user, customer, pla
 def test_a_refused_settlement_logs_nothing(order, admin_user):
     payment = pending_payment(order)
     payment_fail(payment_id=payment.pk, actor=admin_user, reason="declined")
-
-    from orders.exceptions import InvalidTransition
 
     with capture_logs() as logs, pytest.raises(InvalidTransition):
         payment_succeed(payment_id=payment.pk, actor=admin_user)
