@@ -17,13 +17,14 @@ from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_ip_address, get_cool_off
+from axes.helpers import get_cool_off
 from axes.models import AccessFailureLog
 from django.conf import settings
 from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
 
+from config.client_address import client_address
 from config.errors import error_body
 
 #: set on the request when a lockout is found: ``(scope, seconds until it ends)``
@@ -32,13 +33,6 @@ LOCKOUT_ATTRIBUTE = "login_lockout"
 
 def _seconds_until(moment) -> int:
     return max(1, math.ceil((moment - timezone.now()).total_seconds()))
-
-
-def login_client_address(request) -> str | None:
-    """The address the per-client limit counts: axes' (``config.client_address``), which axes also stores
-    in its failure log."""
-    address = getattr(request, "axes_ip_address", None)
-    return address if address is not None else get_client_ip_address(request)
 
 
 def client_failures_retry_after(*, ip_address: str | None) -> int | None:
@@ -81,7 +75,7 @@ class LoginLockoutHandler(AxesDatabaseHandler):
             retry_after = _seconds_until(last + cool_off) if last and cool_off else None
             setattr(request, LOCKOUT_ATTRIBUTE, ("account", retry_after))
             return True
-        retry_after = client_failures_retry_after(ip_address=login_client_address(request))
+        retry_after = client_failures_retry_after(ip_address=client_address(request))
         if retry_after is not None:
             setattr(request, LOCKOUT_ATTRIBUTE, ("client", retry_after))
             return True

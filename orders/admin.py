@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from config.admin import ReadOnlyAdmin
 from config.exceptions import DomainError
 from orders import policies
-from orders.models import Order, OrderItem, Payment, PaymentStatus, Shipment
+from orders.models import CHARGE_IN_FLIGHT, REFUND_DUE, Order, OrderItem, Payment, Shipment
 from orders.services.expiry import order_expire
 from orders.services.payments import payment_fail, payment_succeed
 from orders.services.shipments import shipment_cancel, shipment_create, shipment_ship
@@ -260,11 +260,9 @@ class GatewayWaitFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "charge":
-            return queryset.filter(status=PaymentStatus.PENDING, charge_requested_at__isnull=False)
+            return queryset.filter(CHARGE_IN_FLIGHT)
         if self.value() == "refund":
-            return queryset.filter(
-                refund_requested_at__isnull=False, refunded_at__isnull=True, refund_failed_at__isnull=True
-            )
+            return queryset.filter(REFUND_DUE)
         if self.value() == "refund_declined":
             return queryset.filter(refund_failed_at__isnull=False, refunded_at__isnull=True)
         return queryset

@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 
 from config.db import lock_timeout_set, lock_timeout_set_and_read
 from orders.exceptions import OrderNotFound, PaymentNotFound, ShipmentNotFound
-from orders.models import Order, OrderStatus, Payment, PaymentStatus, Shipment
+from orders.models import CHARGE_IN_FLIGHT, Order, OrderStatus, Payment, Shipment
 
 
 def order_lock(*, order_id: uuid.UUID, lock_timeout_is_set: bool = False) -> Order:
@@ -37,9 +37,7 @@ def orders_due_lock(*, created_before: datetime, limit: int) -> list[Order]:
     in flight is not due: it waits for the gateway's answer (or ``reconcile_payments``).
     """
     lock_timeout_set()
-    in_flight = Payment.objects.filter(
-        order=OuterRef("pk"), status=PaymentStatus.PENDING, charge_requested_at__isnull=False
-    )
+    in_flight = Payment.objects.filter(CHARGE_IN_FLIGHT, order=OuterRef("pk"))
     return list(
         Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=created_before)
         .exclude(Exists(in_flight))

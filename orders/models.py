@@ -113,6 +113,13 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "REFUNDED", "Refunded"
 
 
+# What ``reconcile_payments`` settles, expiry waits for and the admin lists, each behind a partial index:
+# a charge sent to the gateway whose answer is not settled yet, and a refund requested, neither made nor
+# declined. ``Payment.charge_in_flight`` and ``Payment.refund_due`` say the same of a payment in hand.
+CHARGE_IN_FLIGHT = models.Q(status="PENDING", charge_requested_at__isnull=False)
+REFUND_DUE = models.Q(refund_requested_at__isnull=False, refunded_at__isnull=True, refund_failed_at__isnull=True)
+
+
 class Payment(models.Model):
     """One attempt to charge an order: PENDING -> SUCCEEDED or FAILED (final); SUCCEEDED -> REFUNDED.
 
@@ -164,20 +171,24 @@ class Payment(models.Model):
             models.Index(fields=["status", "created_at"], name="payment_status_created_idx"),
             models.Index(
                 fields=["charge_requested_at"],
-                condition=models.Q(status="PENDING", charge_requested_at__isnull=False),
+                condition=CHARGE_IN_FLIGHT,
                 name="payment_charge_due_idx",
             ),
-            models.Index(  # what ``reconcile_payments`` refunds: a refund requested, neither made nor declined
-                fields=["refund_requested_at"],
-                condition=models.Q(
-                    refund_requested_at__isnull=False, refunded_at__isnull=True, refund_failed_at__isnull=True
-                ),
-                name="payment_refund_due_idx",
-            ),
+            models.Index(fields=["refund_requested_at"], condition=REFUND_DUE, name="payment_refund_due_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.status} {self.amount} {self.currency} for {self.order_id}"
+
+    @property
+    def charge_in_flight(self) -> bool:
+        """``CHARGE_IN_FLIGHT``: the charge was sent to the gateway and its answer is not settled yet."""
+        return self.status == PaymentStatus.PENDING and self.charge_requested_at is not None
+
+    @property
+    def refund_due(self) -> bool:
+        """``REFUND_DUE``: a refund was requested and is neither made nor declined."""
+        return self.refund_requested_at is not None and self.refunded_at is None and self.refund_failed_at is None
 
 
 class ShipmentStatus(models.TextChoices):

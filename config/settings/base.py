@@ -206,10 +206,6 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockouts.lockout_response"
 AXES_VERBOSE = False
 LOGIN_CLIENT_FAILURE_LIMIT = env.int("LOGIN_CLIENT_FAILURE_LIMIT", default=100)
 LOGIN_CLIENT_WINDOW_MINUTES = env.int("LOGIN_CLIENT_WINDOW_MINUTES", default=15)
-# The client's address, which the per-client login limit, axes, DRF's throttles and the request log key on
-# (config.client_address): TRUSTED_PROXIES is how many proxies stand in front of Django, each appending the
-# address it was reached from to X-Forwarded-For; 0 (no proxy): REMOTE_ADDR, and the header is ignored.
-# Production reads it from the environment (default 1: one TLS-terminating proxy).
 
 
 def trusted_proxies(*, default: int) -> int:
@@ -220,6 +216,10 @@ def trusted_proxies(*, default: int) -> int:
     return count
 
 
+# The client's address, which the per-client login limit, axes, DRF's throttles and the request log key on
+# (config.client_address): TRUSTED_PROXIES is how many proxies stand in front of Django, each appending the
+# address it was reached from to X-Forwarded-For; 0 (no proxy): REMOTE_ADDR, and the header is ignored.
+# Production reads it from the environment (default 1: one TLS-terminating proxy).
 TRUSTED_PROXIES = trusted_proxies(default=0)
 AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 # axes.W006 wants ip_address among the lockout parameters; the per-client limit is that lockout, done so that

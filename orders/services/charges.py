@@ -31,7 +31,6 @@ from orders.services.payments import (
     CHARGE_NOT_RECEIVED,
     DECLINED,
     SUCCEEDED_OR_REFUNDED,
-    charge_in_flight,
     order_not_payable,
     pay_check,
     payment_fail_locked,
@@ -52,7 +51,7 @@ def _payment_to_charge(order: Order, payments: Sequence[Payment], provider: str)
     A charge in flight through another gateway cannot share its idempotency key with this one:
     the new charge waits (``ChargeInFlight``) rather than risk taking the money twice.
     """
-    in_flight = [p for p in payments if charge_in_flight(p)]
+    in_flight = [p for p in payments if p.charge_in_flight]
     if in_flight:
         payment = max(in_flight, key=lambda p: p.pk)
         if payment.provider != provider:

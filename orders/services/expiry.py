@@ -24,7 +24,7 @@ from orders.locks import order_lock, orders_due_lock, payments_lock
 from orders.models import Order, OrderStatus, Payment
 from orders.notifications import order_event_emit
 from orders.selectors import order_reservation_ids, reservation_ids_by_order
-from orders.services.payments import ORDER_EXPIRED, charge_in_flight
+from orders.services.payments import ORDER_EXPIRED
 from orders.services.refunds import payments_end_with_order
 from orders.services.workflow import transition_check
 
@@ -79,7 +79,7 @@ def _expire_batch(*, created_before: datetime, batch_size: int) -> tuple[int, in
     if not orders:
         return 0, 0
     payments = payments_lock(order_ids=[order.pk for order in orders], lock_timeout_is_set=True)
-    paying = {payment.order_id for payment in payments if charge_in_flight(payment)}
+    paying = {payment.order_id for payment in payments if payment.charge_in_flight}
     due = [order for order in orders if order.pk not in paying]
     by_order = reservation_ids_by_order(order_ids=[order.pk for order in due])
     reservations_release_for_orders(

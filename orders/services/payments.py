@@ -31,11 +31,6 @@ DECLINED = "declined"
 SUCCEEDED_OR_REFUNDED = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED})
 
 
-def charge_in_flight(payment: Payment) -> bool:
-    """The payment's charge was sent to the gateway and its answer is not settled yet."""
-    return payment.status == PaymentStatus.PENDING and payment.charge_requested_at is not None
-
-
 # --- rules
 
 
@@ -99,7 +94,7 @@ def payment_succeed_locked(*, order: Order, payment: Payment, payments: Sequence
     payment_event_emit(payment=payment, event="payment_succeeded")
     order_event_emit(order=order, email=order.user.email, event="order_paid")
     for other in payments:
-        if other.pk != payment.pk and other.status == PaymentStatus.PENDING and other.charge_requested_at is None:
+        if other.pk != payment.pk and other.status == PaymentStatus.PENDING and not other.charge_in_flight:
             payment_fail_locked(payment=other, reason=ORDER_ALREADY_PAID)
 
 
@@ -108,13 +103,13 @@ def refund_request_locked(payment: Payment) -> bool:
     if payment.refund_requested_at is None:
         payment.refund_requested_at = timezone.now()
         payment.save(update_fields=["refund_requested_at"])
-    return payment.refunded_at is None and payment.refund_failed_at is None
+    return payment.refund_due
 
 
 def refund_request_withdraw_locked(payment: Payment) -> None:
     """Withdraw a refund requested, not yet made or declined: the charge it waited for was declined, so
     there is nothing to give back (a real gateway would decline the refund, for a person to look at)."""
-    if payment.refund_requested_at is not None and payment.refunded_at is None and payment.refund_failed_at is None:
+    if payment.refund_due:
         payment.refund_requested_at = None
         payment.save(update_fields=["refund_requested_at"])
 
@@ -183,7 +178,7 @@ def payment_fail(*, payment_id: int, actor: User, reason: str) -> Payment:
     payment = locked.payment
     if payment.status != PaymentStatus.PENDING:
         raise _payment_refused(payment, "fail")
-    in_flight = charge_in_flight(payment)
+    in_flight = payment.charge_in_flight
     payment_fail_locked(payment=payment, reason=reason)
     if in_flight:
         refund_request_locked(payment)

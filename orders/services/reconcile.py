@@ -8,21 +8,19 @@ from django.utils import timezone
 
 from orders.exceptions import PaymentGatewayUnavailable
 from orders.gateway import charge_key, gateway_call, payment_gateway
-from orders.models import Payment, PaymentStatus
+from orders.models import CHARGE_IN_FLIGHT, REFUND_DUE, Payment
 from orders.services.charges import payment_settle
 from orders.services.refunds import payments_refund
 
 
 def charges_due(*, cutoff: datetime) -> QuerySet[Payment]:
     """PENDING payments whose charge was sent at or before ``cutoff`` (``payment_charge_due_idx``)."""
-    return Payment.objects.filter(status=PaymentStatus.PENDING, charge_requested_at__lte=cutoff).order_by("pk")
+    return Payment.objects.filter(CHARGE_IN_FLIGHT, charge_requested_at__lte=cutoff).order_by("pk")
 
 
 def refunds_due(*, cutoff: datetime) -> QuerySet[Payment]:
     """Refunds requested at or before ``cutoff``, neither made nor declined (``payment_refund_due_idx``)."""
-    return Payment.objects.filter(
-        refund_requested_at__lte=cutoff, refunded_at__isnull=True, refund_failed_at__isnull=True
-    ).order_by("pk")
+    return Payment.objects.filter(REFUND_DUE, refund_requested_at__lte=cutoff).order_by("pk")
 
 
 def payments_reconcile(*, older_than: timedelta, now: datetime | None = None) -> Counter[str]:

@@ -20,7 +20,7 @@ from orders.gateway import GatewayResult, charge_key, gateway_call, payment_gate
 from orders.locks import payment_lock
 from orders.models import Order, Payment, PaymentStatus
 from orders.notifications import payment_event_emit
-from orders.services.payments import payment_fail_locked, refund_request_locked
+from orders.services.payments import DECLINED, payment_fail_locked, refund_request_locked
 
 logger = structlog.get_logger(__name__)
 
@@ -37,24 +37,20 @@ def payments_end_with_order(*, order: Order, payments: Sequence[Payment], reason
     for payment in payments:
         if payment.status == PaymentStatus.SUCCEEDED and refund_request_locked(payment):
             refunds.append(payment.pk)
-        elif payment.status == PaymentStatus.PENDING and payment.charge_requested_at is None:
+        elif payment.status == PaymentStatus.PENDING and not payment.charge_in_flight:
             payment_fail_locked(payment=payment, reason=reason)
     return refunds
-
-
-def _refund_due(payment: Payment) -> bool:
-    return payment.refund_requested_at is not None and payment.refunded_at is None and payment.refund_failed_at is None
 
 
 @retry_on_conflict
 @transaction.atomic(durable=True)
 def _payment_refund_settle(*, payment_id: int, result: GatewayResult) -> Payment:
     payment = payment_lock(payment_id=payment_id).payment
-    if not _refund_due(payment):  # settled meanwhile by a concurrent call with the same key
+    if not payment.refund_due:  # settled meanwhile by a concurrent call with the same key
         return payment
     if not result.succeeded:
         payment.refund_failed_at = timezone.now()
-        payment.refund_failure_reason = (result.message or "declined")[
+        payment.refund_failure_reason = (result.message or DECLINED)[
             : Payment._meta.get_field("refund_failure_reason").max_length
         ]
         payment.save(update_fields=["refund_failed_at", "refund_failure_reason"])
@@ -79,7 +75,7 @@ def payments_refund(*, payment_ids: Sequence[int]) -> list[Payment]:
     gateway = payment_gateway()
     done = []
     for payment in Payment.objects.filter(pk__in=list(payment_ids)).order_by("pk"):
-        if not _refund_due(payment):
+        if not payment.refund_due:
             done.append(payment)
             continue
         try:

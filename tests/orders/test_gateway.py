@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from orders import locks
 from orders.exceptions import InvalidTransition, PaymentDeclined, PaymentGatewayUnavailable
 from orders.gateway import gateway_call, payment_gateway
-from orders.models import Order, OrderStatus, Payment, PaymentStatus
+from orders.models import CHARGE_IN_FLIGHT, REFUND_DUE, Order, OrderStatus, Payment, PaymentStatus
 from orders.services import charges
 from orders.services.charges import _payment_charge_record
 from orders.services.expiry import order_expire
@@ -547,3 +547,26 @@ def test_reconcile_reads_what_is_due_through_its_partial_index(due, index):
         plan = due(cutoff=timezone.now()).order_by().explain()
 
     assert index in plan
+
+
+NOW = timezone.now()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"charge_requested_at": NOW},
+        {"status": PaymentStatus.FAILED, "completed_at": NOW, "charge_requested_at": NOW},
+        {"status": PaymentStatus.FAILED, "completed_at": NOW, "refund_requested_at": NOW},
+        {"status": PaymentStatus.FAILED, "completed_at": NOW, "refund_requested_at": NOW, "refunded_at": NOW},
+        {"status": PaymentStatus.SUCCEEDED, "completed_at": NOW, "refund_requested_at": NOW, "refund_failed_at": NOW},
+    ],
+)
+def test_a_payment_in_hand_and_the_queries_agree_on_what_is_in_flight_or_due(order, fields):
+    payment = payment_create(order_id=order.pk, actor=order.user)
+    Payment.objects.filter(pk=payment.pk).update(**fields)
+    payment.refresh_from_db()
+
+    assert payment.charge_in_flight == Payment.objects.filter(CHARGE_IN_FLIGHT, pk=payment.pk).exists()
+    assert payment.refund_due == Payment.objects.filter(REFUND_DUE, pk=payment.pk).exists()
